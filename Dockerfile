@@ -1,0 +1,24 @@
+# One image for every Python part of paysvc: web (gunicorn), worker, beat and the sandbox.
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PAYSVC_VAR_DIR=/app/var
+
+WORKDIR /app
+RUN useradd --create-home --uid 10001 paysvc
+
+COPY pyproject.toml README.md ./
+COPY paysvc ./paysvc
+COPY binance_pay ./binance_pay
+COPY sandbox ./sandbox
+RUN pip install --upgrade pip && pip install .
+
+COPY . .
+RUN DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput -v 0 \
+    && mkdir -p /app/var && chown -R paysvc /app/var
+
+USER paysvc
+EXPOSE 8000 8090
+CMD ["gunicorn", "paysvc.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", "--access-logfile", "-"]

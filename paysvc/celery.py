@@ -1,0 +1,12 @@
+"""The Celery application shared by the worker, beat and the web process (which only publishes)."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "paysvc.settings")
+
+app = Celery("paysvc")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
