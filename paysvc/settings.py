@@ -6,6 +6,7 @@ the asynchronous path) and a local-memory cache. Setting `DATABASE_URL` and `CEL
 switches to PostgreSQL and Redis. `DJANGO_SECRET_KEY` is required unless `DJANGO_DEBUG` is on.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -34,6 +35,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "paysvc",
+    "clients",
+    "orders",
 ]
 
 MIDDLEWARE = [
@@ -75,7 +78,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", "timeout": 20}
     )
     # A file, not memory, so that worker processes started by live tests see the test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-paysvc.sqlite3")}
+    # One per test run (pid), so that concurrent runs on one machine do not share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-paysvc-{os.getpid()}.sqlite3")}
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -103,10 +107,11 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
     }
     # kombu does not create these folders, and publishing into a missing one fails.
-    for _folder in ("queue", "processed"):
+    for _folder in ("queue", "processed", "control"):
         (BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
 else:
     # Longer than any task runtime or countdown we use, so that acks_late tasks are not
@@ -169,11 +174,28 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
-    "DEFAULT_PERMISSION_CLASSES": [],
+    # Numbers parse as Decimal: amounts never pass through float.
+    "DEFAULT_PARSER_CLASSES": ["clients.parsers.DecimalJSONParser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["clients.authentication.ApiKeyAuthentication"],
+    # Deny by default: a view must name the scope of each action (clients.permissions).
+    "DEFAULT_PERMISSION_CLASSES": [
+        "clients.permissions.HasApiKey",
+        "clients.permissions.RequiredScopes",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["clients.throttling.ApiKeyRateThrottle"],
+    "EXCEPTION_HANDLER": "paysvc.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
+# Merchant API rate limits per API key ("N/s|min|h|day", e.g. "100/5min"; empty = off).
+PAYSVC_API_RATE = env.str("PAYSVC_API_RATE", default="600/min")
+PAYSVC_ORDER_CREATE_RATE = env.str("PAYSVC_ORDER_CREATE_RATE", default="120/min")
+PAYSVC_REFUND_RATE = env.str("PAYSVC_REFUND_RATE", default="60/min")
+# Paths whose Django-level 400/403/404/500 answer in the API's JSON error shape.
+PAYSVC_JSON_ERROR_PATH_PREFIXES = ["/api/"]
+# URL fields (notifyUrl, returnUrl, cancelUrl) refuse private, loopback and link-local targets
+# unless this is on (make run and the tests turn it on: everything runs on 127.0.0.1 there).
+PAYSVC_ALLOW_PRIVATE_URLS = env.bool("PAYSVC_ALLOW_PRIVATE_URLS", default=False)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "paysvc merchant API",
     "DESCRIPTION": "Create and manage Binance Pay orders through paysvc.",

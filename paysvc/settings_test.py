@@ -8,7 +8,7 @@ import os
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production")
 
-from paysvc.settings import *  # noqa: E402, F403
+from paysvc.settings import *  # noqa: F403
 
 # Whitenoise warns about a missing STATIC_ROOT; tests never run collectstatic.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

@@ -42,7 +42,9 @@ def child_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def wait_for_url(url: str, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+def wait_for_url(
+    url: str, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
@@ -55,7 +57,7 @@ def wait_for_url(url: str, timeout: float = 30.0, proc: subprocess.Popen[bytes] 
     raise TimeoutError(f"{url} did not answer within {timeout} s")
 
 
-def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1) -> bool:  # noqa: ANN001
+def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -65,10 +67,14 @@ def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1) -> bool:
 
 
 @contextmanager
-def running(argv: list[str], env: Mapping[str, str], log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+def running(
+    argv: list[str], env: Mapping[str, str], log_path: Path
+) -> Iterator[subprocess.Popen[bytes]]:
     """Run a child process for the duration of the block; its output goes to log_path."""
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(argv, cwd=REPO_ROOT, env=dict(env), stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+        proc = subprocess.Popen(
+            argv, cwd=REPO_ROOT, env=dict(env), stdout=log, stderr=subprocess.STDOUT
+        )
         try:
             yield proc
         finally:
@@ -82,4 +88,16 @@ def running(argv: list[str], env: Mapping[str, str], log_path: Path) -> Iterator
 
 
 def celery_worker_argv(*extra: str) -> list[str]:
-    return [sys.executable, "-m", "celery", "-A", "paysvc", "worker", "-l", "INFO", "--pool", "solo", *extra]
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "paysvc",
+        "worker",
+        "-l",
+        "INFO",
+        "--pool",
+        "solo",
+        *extra,
+    ]

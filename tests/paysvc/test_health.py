@@ -43,9 +43,7 @@ def test_readyz_names_the_broker_when_it_is_unreachable(client, monkeypatch):
     from paysvc.celery import app
 
     connect = app.connection_for_write
-    monkeypatch.setattr(
-        app, "connection_for_write", lambda: connect(url="redis://127.0.0.1:9/0")
-    )
+    monkeypatch.setattr(app, "connection_for_write", lambda: connect(url="redis://127.0.0.1:9/0"))
 
     response = client.get("/readyz")
 

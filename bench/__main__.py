@@ -1,0 +1,27 @@
+"""`python -m bench [NAME ...]`: run the named benchmarks (all by default) and report figures."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+BENCHMARKS = {
+    "sandbox": "bench.sandbox_create",
+    "orders": "bench.orders_create",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("names", nargs="*", choices=[*BENCHMARKS, []], help="benchmarks to run")
+    args = parser.parse_args(argv)
+    for name in args.names or list(BENCHMARKS):
+        module = importlib.import_module(BENCHMARKS[name])
+        print(f"== bench {name}: {module.__doc__.strip().splitlines()[0]}", flush=True)
+        module.main()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

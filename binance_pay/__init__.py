@@ -1,0 +1,93 @@
+"""Pure-Python Binance Pay merchant client: request signing, typed requests and results,
+webhook verification and parsing. Imports nothing from Django; see REFERENCE.md for the rules
+each module follows.
+"""
+
+from binance_pay.client import BinancePayClient, CallRecord, ClientConfig, build_session
+from binance_pay.errors import (
+    RESULT_CODES,
+    ApiError,
+    BinancePayError,
+    MalformedNotification,
+    RateLimitError,
+    SignatureError,
+    TransportError,
+    code_name,
+)
+from binance_pay.models import (
+    Buyer,
+    Certificate,
+    CreateOrderRequest,
+    Env,
+    Goods,
+    GoodsUnitAmount,
+    OrderResult,
+    PersonName,
+    QueryOrderResult,
+    RefundQueryResult,
+    RefundResult,
+    ShareAccountResult,
+    Shipping,
+    ShippingAddress,
+)
+from binance_pay.signing import encode_body, make_nonce, now_ms, sign_payload, signed_headers
+from binance_pay.webhook import (
+    PayNotificationData,
+    RefundInfo,
+    RefundNotificationData,
+    ShareAccountNotificationData,
+    WebhookNotification,
+    cert_serial,
+    load_public_key,
+    parse_notification,
+    signature_payload,
+    verify_signature,
+    verify_with_certificates,
+)
+
+__all__ = [
+    "RESULT_CODES",
+    "ApiError",
+    "BinancePayClient",
+    "BinancePayError",
+    "Buyer",
+    "CallRecord",
+    "Certificate",
+    "ClientConfig",
+    "CreateOrderRequest",
+    "Env",
+    "Goods",
+    "GoodsUnitAmount",
+    "MalformedNotification",
+    "OrderResult",
+    "PayNotificationData",
+    "PersonName",
+    "QueryOrderResult",
+    "RateLimitError",
+    "RefundInfo",
+    "RefundNotificationData",
+    "RefundQueryResult",
+    "RefundResult",
+    "ShareAccountNotificationData",
+    "ShareAccountResult",
+    "Shipping",
+    "ShippingAddress",
+    "SignatureError",
+    "TransportError",
+    "WebhookNotification",
+    "build_session",
+    "cert_serial",
+    "code_name",
+    "encode_body",
+    "load_public_key",
+    "make_nonce",
+    "now_ms",
+    "parse_notification",
+    "sign_payload",
+    "signature_payload",
+    "signed_headers",
+    "verify_signature",
+    "verify_with_certificates",
+]
+
+__version__ = "0.1.0"

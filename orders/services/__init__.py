@@ -1,0 +1,21 @@
+"""Orders services: every write to orders, refunds, shares and the timeline goes through here."""
+
+from orders.services.orders import order_close, order_create, order_submit, order_sync
+from orders.services.refunds import refund_create, refund_sync, refundable_amount
+from orders.services.shares import account_share_create
+from orders.services.status import order_apply_query_result, order_status_apply
+from orders.services.timeline import order_event_record
+
+__all__ = [
+    "account_share_create",
+    "order_apply_query_result",
+    "order_close",
+    "order_create",
+    "order_event_record",
+    "order_status_apply",
+    "order_submit",
+    "order_sync",
+    "refund_create",
+    "refund_sync",
+    "refundable_amount",
+]

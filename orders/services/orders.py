@@ -1,0 +1,355 @@
+"""Creating, closing and syncing orders with Binance.
+
+Concurrency rules (STYLE rules 6 and 7): no transaction is open while Binance is called; the
+order row is stored and committed first, then Binance is called, then a short locked write
+applies the answer. The merchantTradeNo is fixed before the first call and Binance refuses a
+second order with it, so retrying after an unknown outcome can never create two orders; before
+any retry we query by merchantTradeNo (RELIABILITY "no duplicate Binance orders").
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from binance_pay import ApiError, CreateOrderRequest, OrderResult, TransportError
+from binance_pay.errors import RateLimitError
+from orders.errors import (
+    BinanceRefused,
+    BinanceUnavailable,
+    DuplicateMerchantTradeNo,
+    InvalidOrderState,
+)
+from orders.models import (
+    OPEN_STATUSES,
+    CreateState,
+    EventKind,
+    EventSource,
+    Order,
+    OrderStatus,
+)
+from orders.services.status import (
+    ms_to_datetime,
+    order_apply_query_result,
+    order_status_apply,
+)
+from orders.services.timeline import order_event_record, order_events_record_calls
+from paysvc.integrations import binance_client, recording_calls
+
+logger = logging.getLogger(__name__)
+
+ORDER_NOT_FOUND = "400202"
+DUPLICATE_TRADE_NO = "400201"
+# Our own fields, not sent to Binance.
+LOCAL_FIELDS = ("notifyUrl", "customerRef")
+
+
+def new_merchant_trade_no() -> str:
+    """32 letters/digits, Binance's limit for merchantTradeNo (REFERENCE 2.1)."""
+    return uuid.uuid4().hex
+
+
+def binance_payload(data: dict[str, Any], merchant_trade_no: str) -> dict[str, Any]:
+    """The Create Order v2 body for validated merchant input."""
+    payload = {k: v for k, v in data.items() if k not in LOCAL_FIELDS}
+    payload["merchantTradeNo"] = merchant_trade_no
+    if settings.BINANCE_PAY_WEBHOOK_URL:
+        payload["webhookUrl"] = settings.BINANCE_PAY_WEBHOOK_URL
+    return payload
+
+
+def order_create(*, application: Any, data: dict[str, Any], actor: str) -> Order:
+    """Store a new order, commit, then create it at Binance.
+
+    `data` is validated input (orders.validation.CreateOrderSerializer). Raises
+    DuplicateMerchantTradeNo, BinanceRefused (terminal, order ERROR) or BinanceUnavailable
+    (outcome unknown: the order is kept and resolved in the background).
+    """
+    merchant_trade_no = data.get("merchantTradeNo") or new_merchant_trade_no()
+    payload = binance_payload(data, merchant_trade_no)
+    known = {"env", "goods", "shipping", "buyer", "orderAmount", "currency", "fiatAmount",
+             "fiatCurrency", "returnUrl", "cancelUrl", "merchantTradeNo", "webhookUrl"}  # fmt: skip
+    try:
+        with transaction.atomic():
+            order = Order.objects.create(
+                application=application,
+                merchant_trade_no=merchant_trade_no,
+                customer_ref=data.get("customerRef", ""),
+                terminal_type=data["env"]["terminalType"],
+                order_amount=data.get("orderAmount"),
+                currency=data.get("currency", ""),
+                fiat_amount=data.get("fiatAmount"),
+                fiat_currency=data.get("fiatCurrency", ""),
+                goods=_jsonable(data["goods"]),
+                env=_jsonable(data["env"]),
+                shipping=_jsonable(data.get("shipping")),
+                buyer=_jsonable(data.get("buyer")),
+                extra=_jsonable({k: v for k, v in payload.items() if k not in known}),
+                return_url=data.get("returnUrl", ""),
+                cancel_url=data.get("cancelUrl", ""),
+                notify_url=data.get("notifyUrl", ""),
+                request_payload=_jsonable(payload),
+            )
+            order_event_record(
+                order=order,
+                kind=EventKind.NOTE,
+                source=EventSource.API,
+                actor=actor,
+                summary="order stored; creating it at Binance",
+            )
+    except IntegrityError as exc:
+        raise DuplicateMerchantTradeNo(
+            f"merchantTradeNo {merchant_trade_no} is already used by another order"
+        ) from exc
+    return order_submit(order_id=order.pk, source=EventSource.API, actor=actor, for_request=True)
+
+
+def _jsonable(value: Any) -> Any:
+    """JSON-storable copy: Decimals become strings (never floats)."""
+    from decimal import Decimal
+
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return value
+
+
+def order_submit(*, order_id: int, source: str, actor: str = "", for_request: bool) -> Order:
+    """Create the stored order at Binance, resolving an unknown outcome by Query Order.
+
+    Safe to call again for an order whose creation is pending or unknown: it queries first.
+    """
+    order = Order.objects.get(pk=order_id)
+    if order.create_state in (CreateState.CREATED, CreateState.REJECTED, CreateState.LINKS_LOST):
+        return order
+    client = binance_client(for_request=for_request)
+    request = CreateOrderRequest.from_dict(order.request_payload)
+    after_unknown = order.create_state == CreateState.UNKNOWN
+    for _attempt in range(2):
+        if after_unknown:
+            found = _query_after_unknown(
+                order=order, source=source, actor=actor, client=client, schedule=for_request
+            )
+            if found is not None:
+                return found
+        with recording_calls() as calls:
+            try:
+                result = client.create_order(request)
+            except ApiError as exc:
+                order_events_record_calls(order=order, calls=calls, source=source, actor=actor)
+                if exc.code == DUPLICATE_TRADE_NO and after_unknown:
+                    # Our earlier, unanswered attempt did create it: resolve by query.
+                    continue
+                _mark_rejected(order=order, error=exc, source=source, actor=actor)
+                raise BinanceRefused(
+                    f"Binance refused the order: {exc.code} {exc.name}: {exc.message}",
+                    code=exc.code,
+                    name=exc.name,
+                ) from exc
+            except TransportError as exc:
+                order_events_record_calls(order=order, calls=calls, source=source, actor=actor)
+                _set_create_state(order_id=order.pk, state=CreateState.UNKNOWN)
+                if isinstance(exc, RateLimitError):
+                    # 429: Binance did not process it; the outcome is known (nothing created).
+                    if for_request:
+                        _schedule_resolution(order.pk, countdown=exc.retry_after or 5)
+                    raise BinanceUnavailable(
+                        "Binance is rate limiting paysvc; the order will be created shortly",
+                        outcome_unknown=False,
+                        retrying=True,
+                        retry_after=exc.retry_after,
+                    ) from exc
+                after_unknown = True
+                continue
+        order_events_record_calls(order=order, calls=calls, source=source, actor=actor)
+        return _attach_result(order_id=order.pk, result=result, source=source, actor=actor)
+    if for_request:
+        _schedule_resolution(order.pk, countdown=5)
+    raise BinanceUnavailable(
+        "Binance did not answer; the order's outcome is unknown. paysvc keeps querying Binance "
+        "by merchantTradeNo and will either confirm it or create it; never twice.",
+        outcome_unknown=True,
+        retrying=True,
+    )
+
+
+def _query_after_unknown(
+    *, order: Order, source: str, actor: str, client: Any, schedule: bool
+) -> Order | None:
+    """After an unknown outcome: None when Binance has no such order (safe to create).
+
+    When Binance has it, its checkout links (which only Create Order returns) are lost: the
+    order is closed at Binance so nobody pays an order we cannot show, and reported as failed.
+    Raises BinanceUnavailable when Binance still cannot be reached.
+    """
+    with recording_calls() as calls:
+        try:
+            result = client.query_order(merchant_trade_no=order.merchant_trade_no)
+        except ApiError as exc:
+            order_events_record_calls(order=order, calls=calls, source=source, actor=actor)
+            if exc.code == ORDER_NOT_FOUND:
+                return None
+            raise BinanceRefused(str(exc), code=exc.code, name=exc.name) from exc
+        except TransportError as exc:
+            order_events_record_calls(order=order, calls=calls, source=source, actor=actor)
+            if schedule:  # background callers retry by themselves
+                _schedule_resolution(order.pk, countdown=10)
+            raise BinanceUnavailable(
+                "Binance did not answer; the order's outcome is unknown. paysvc keeps querying "
+                "Binance by merchantTradeNo and will either confirm it or create it; never twice.",
+                outcome_unknown=True,
+                retrying=True,
+            ) from exc
+    order_events_record_calls(order=order, calls=calls, source=source, actor=actor)
+    order = order_apply_query_result(order_id=order.pk, result=result, source=source, actor=actor)
+    if order.checkout_url:
+        return order
+    _set_create_state(order_id=order.pk, state=CreateState.LINKS_LOST)
+    if order.status in OPEN_STATUSES:
+        with recording_calls() as calls:
+            try:
+                client.close_order(merchant_trade_no=order.merchant_trade_no)
+            except (ApiError, TransportError):
+                logger.warning("closing order %s with lost links failed", order.merchant_trade_no)
+        order_events_record_calls(order=order, calls=calls, source=source, actor=actor)
+    raise BinanceRefused(
+        "Binance created the order but its answer (with the checkout links) was lost; paysvc "
+        "closed it. Create a new order with a new merchantTradeNo.",
+        code="links_lost",
+        name="LINKS_LOST",
+    )
+
+
+@transaction.atomic
+def _attach_result(*, order_id: int, result: OrderResult, source: str, actor: str) -> Order:
+    """Store Create Order's answer. Status is not touched: a webhook may already have moved it."""
+    order = Order.objects.select_for_update().get(pk=order_id)
+    order.create_state = CreateState.CREATED
+    order.prepay_id = result.prepay_id
+    order.total_fee = result.total_fee
+    order.checkout_url = result.checkout_url
+    order.qrcode_link = result.qrcode_link or ""
+    order.qr_content = result.qr_content or ""
+    order.deeplink = result.deeplink or ""
+    order.universal_url = result.universal_url or ""
+    order.expire_time = ms_to_datetime(result.expire_time)
+    if not order.currency:
+        order.currency = result.currency  # fiat orders: Binance picks the crypto currency
+    order.save()
+    order_event_record(
+        order=order,
+        kind=EventKind.NOTE,
+        source=source,
+        actor=actor,
+        summary=f"created at Binance, prepayId {result.prepay_id}",
+    )
+    return order
+
+
+def _mark_rejected(*, order: Order, error: ApiError, source: str, actor: str) -> None:
+    with transaction.atomic():
+        Order.objects.filter(pk=order.pk).update(
+            create_state=CreateState.REJECTED,
+            failure_code=error.code,
+            failure_message=(error.message or error.name)[:512],
+        )
+        order_status_apply(
+            order_id=order.pk,
+            status=OrderStatus.ERROR,
+            source=source,
+            actor=actor,
+            reason=f"Binance refused: {error.code} {error.name}",
+        )
+
+
+def _set_create_state(*, order_id: int, state: str) -> None:
+    Order.objects.filter(pk=order_id).update(create_state=state)
+
+
+def _schedule_resolution(order_id: int, *, countdown: float) -> None:
+    from orders.tasks import resolve_order_creation
+
+    transaction.on_commit(
+        lambda: resolve_order_creation.apply_async((order_id,), countdown=countdown)
+    )
+
+
+def order_sync(*, order: Order, source: str, actor: str = "", for_request: bool = True) -> Order:
+    """Query Binance now and apply what it says. Raises BinanceUnavailable/BinanceRefused."""
+    if order.create_state != CreateState.CREATED and not order.prepay_id:
+        if order.create_state in (CreateState.PENDING, CreateState.UNKNOWN):
+            return order_submit(
+                order_id=order.pk, source=source, actor=actor, for_request=for_request
+            )
+        return order
+    client = binance_client(for_request=for_request)
+    with recording_calls() as calls:
+        try:
+            result = client.query_order(prepay_id=order.prepay_id)
+        except ApiError as exc:
+            order_events_record_calls(order=order, calls=calls, source=source, actor=actor)
+            raise BinanceRefused(str(exc), code=exc.code, name=exc.name) from exc
+        except TransportError as exc:
+            order_events_record_calls(order=order, calls=calls, source=source, actor=actor)
+            raise BinanceUnavailable(
+                "Binance did not answer the query; nothing changed. Try again later.",
+                outcome_unknown=False,
+                retrying=False,
+                retry_after=getattr(exc, "retry_after", None),
+            ) from exc
+    order_events_record_calls(order=order, calls=calls, source=source, actor=actor)
+    return order_apply_query_result(order_id=order.pk, result=result, source=source, actor=actor)
+
+
+def order_close(*, order: Order, source: str, actor: str = "") -> Order:
+    """Ask Binance to close an unpaid order, then sync (Binance reports CANCELED).
+
+    Raises InvalidOrderState when the order is not open (paid, closed, expired, failed).
+    """
+    if order.status not in OPEN_STATUSES or order.create_state != CreateState.CREATED:
+        raise InvalidOrderState(
+            f"only an unpaid order created at Binance can be closed; this one is {order.status}"
+        )
+    client = binance_client(for_request=True)
+    with recording_calls() as calls:
+        try:
+            client.close_order(prepay_id=order.prepay_id)
+        except ApiError as exc:
+            order_events_record_calls(order=order, calls=calls, source=source, actor=actor)
+            # Typically 400204: paid or payment in progress. Learn the truth before answering.
+            _sync_quietly(order=order, source=source, actor=actor)
+            raise InvalidOrderState(
+                f"Binance refused to close the order: {exc.code} {exc.name}: {exc.message}"
+            ) from exc
+        except TransportError as exc:
+            order_events_record_calls(order=order, calls=calls, source=source, actor=actor)
+            raise BinanceUnavailable(
+                "Binance did not answer the close request; the order may or may not be closed. "
+                "Sync the order or close it again (closing twice is harmless).",
+                outcome_unknown=True,
+                retrying=False,
+            ) from exc
+    order_events_record_calls(order=order, calls=calls, source=source, actor=actor)
+    order_event_record(
+        order=order,
+        kind=EventKind.NOTE,
+        source=source,
+        actor=actor,
+        summary="close requested at Binance",
+    )
+    return _sync_quietly(order=order, source=source, actor=actor)
+
+
+def _sync_quietly(*, order: Order, source: str, actor: str) -> Order:
+    try:
+        return order_sync(order=order, source=source, actor=actor)
+    except (BinanceRefused, BinanceUnavailable):
+        order.refresh_from_db()
+        return order

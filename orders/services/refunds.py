@@ -1,0 +1,241 @@
+"""Refunds: the arithmetic is checked under the order's row lock, then Binance is called.
+
+Binance's rules (REFERENCE 2.4): the refunds of an order never sum above what was paid; at most
+10 refunds per order; when `remainingAttempts` is 1 the next refund ignores the requested
+amount and refunds everything that remains, so we only accept exactly that amount then.
+`refundRequestId` is Binance's idempotency key: retrying with it never refunds twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from binance_pay import ApiError, RefundQueryResult, TransportError
+from orders.errors import (
+    BinanceRefused,
+    BinanceUnavailable,
+    IdempotencyConflict,
+    InvalidOrderState,
+    RefundNotAllowed,
+)
+from orders.models import (
+    REFUND_HOLDING_STATUSES,
+    EventKind,
+    Order,
+    OrderStatus,
+    Refund,
+    RefundStatus,
+)
+from orders.services.orders import order_sync
+from orders.services.timeline import order_event_record, order_events_record_calls
+from paysvc.integrations import binance_client, recording_calls
+
+MAX_REFUNDS_PER_ORDER = 10
+REFUNDABLE_STATUSES = (
+    OrderStatus.PAID,
+    OrderStatus.REFUNDED,
+    OrderStatus.REFUNDING,
+    OrderStatus.PAID_AFTER_CLOSE,
+)
+
+
+def refundable_amount(order: Order) -> Decimal:
+    """What can still be refunded: the paid amount minus refunds that hold money."""
+    paid = order.total_fee if order.total_fee is not None else order.order_amount
+    held = order.refunds.filter(status__in=REFUND_HOLDING_STATUSES).aggregate(
+        s=Sum("refund_amount")
+    )
+    return (paid or Decimal(0)) - (held["s"] or Decimal(0))
+
+
+def refund_create(
+    *,
+    order: Order,
+    refund_amount: Decimal,
+    refund_reason: str = "",
+    refund_request_id: str | None = None,
+    source: str,
+    actor: str = "",
+) -> Refund:
+    """Request a (partial) refund. Idempotent on `refund_request_id` for the same order+amount.
+
+    Raises RefundNotAllowed, InvalidOrderState, IdempotencyConflict, BinanceRefused; a Binance
+    outage leaves the refund REQUESTED (safe to retry with the same refundRequestId).
+    """
+    refund_request_id = refund_request_id or uuid.uuid4().hex
+    existing = Refund.objects.filter(refund_request_id=refund_request_id).first()
+    if existing is not None:
+        if existing.order_id != order.pk or existing.refund_amount != refund_amount:
+            raise IdempotencyConflict(
+                f"refundRequestId {refund_request_id} was already used for another refund"
+            )
+        if existing.status != RefundStatus.REQUESTED:
+            return existing
+        refund = existing
+    else:
+        refund = _refund_store(
+            order_id=order.pk,
+            refund_amount=refund_amount,
+            refund_reason=refund_reason,
+            refund_request_id=refund_request_id,
+            source=source,
+            actor=actor,
+        )
+    return refund_submit(refund=refund, source=source, actor=actor)
+
+
+@transaction.atomic
+def _refund_store(
+    *,
+    order_id: int,
+    refund_amount: Decimal,
+    refund_reason: str,
+    refund_request_id: str,
+    source: str,
+    actor: str,
+) -> Refund:
+    order = Order.objects.select_for_update().get(pk=order_id)
+    if order.status not in REFUNDABLE_STATUSES:
+        raise InvalidOrderState(f"only a paid order can be refunded; this one is {order.status}")
+    remaining = refundable_amount(order)
+    if refund_amount > remaining:
+        raise RefundNotAllowed(
+            f"refundAmount {refund_amount} is more than what remains refundable ({remaining})"
+        )
+    attempts = order.refunds.exclude(status=RefundStatus.ERROR).count()
+    if attempts >= MAX_REFUNDS_PER_ORDER:
+        raise RefundNotAllowed(
+            f"Binance allows at most {MAX_REFUNDS_PER_ORDER} refunds per order", field="order"
+        )
+    last = order.refunds.exclude(remaining_attempts=None).order_by("-created_at").first()
+    if last is not None and last.remaining_attempts == 1 and refund_amount != remaining:
+        raise RefundNotAllowed(
+            "this is the order's last refund attempt, which Binance always makes for everything "
+            f"that remains: refundAmount must be {remaining}"
+        )
+    refund = Refund.objects.create(
+        order=order,
+        refund_request_id=refund_request_id,
+        refund_amount=refund_amount,
+        refund_reason=refund_reason,
+        requested_by=actor,
+    )
+    order_event_record(
+        order=order,
+        kind=EventKind.REFUND,
+        source=source,
+        actor=actor,
+        summary=f"refund {refund_request_id} of {refund_amount} {order.currency} requested",
+    )
+    return refund
+
+
+def refund_submit(*, refund: Refund, source: str, actor: str = "") -> Refund:
+    """Send a REQUESTED refund to Binance (again). Same refundRequestId, so never twice."""
+    order = refund.order
+    client = binance_client(for_request=True)
+    with recording_calls() as calls:
+        try:
+            result = client.refund(
+                refund_request_id=refund.refund_request_id,
+                prepay_id=order.prepay_id,
+                refund_amount=refund.refund_amount,
+                refund_reason=refund.refund_reason or None,
+                webhook_url=_webhook_url(),
+            )
+        except ApiError as exc:
+            order_events_record_calls(order=order, calls=calls, source=source, actor=actor)
+            Refund.objects.filter(pk=refund.pk).update(
+                status=RefundStatus.ERROR,
+                failure_code=exc.code,
+                failure_message=(exc.message or exc.name)[:512],
+                updated_at=timezone.now(),
+            )
+            raise BinanceRefused(
+                f"Binance refused the refund: {exc.code} {exc.name}: {exc.message}",
+                code=exc.code,
+                name=exc.name,
+            ) from exc
+        except TransportError as exc:
+            order_events_record_calls(order=order, calls=calls, source=source, actor=actor)
+            raise BinanceUnavailable(
+                "Binance did not answer the refund request; its outcome is unknown. Repeat the "
+                "request with the same refundRequestId: Binance never refunds one id twice.",
+                outcome_unknown=True,
+                retrying=False,
+                retry_after=getattr(exc, "retry_after", None),
+            ) from exc
+    order_events_record_calls(order=order, calls=calls, source=source, actor=actor)
+    Refund.objects.filter(pk=refund.pk, status=RefundStatus.REQUESTED).update(
+        status=RefundStatus.PENDING, updated_at=timezone.now()
+    )
+    Refund.objects.filter(pk=refund.pk).update(
+        refund_id=result.refund_id or "",
+        refunded_amount=result.refunded_amount,
+        remaining_attempts=result.remaining_attempts,
+    )
+    refund.refresh_from_db()
+    return refund_sync(refund=refund, source=source, actor=actor, quiet=True)
+
+
+def _webhook_url() -> str | None:
+    from django.conf import settings
+
+    return settings.BINANCE_PAY_WEBHOOK_URL or None
+
+
+def refund_sync(*, refund: Refund, source: str, actor: str = "", quiet: bool = False) -> Refund:
+    """Query the refund at Binance and apply its status (and then the order's)."""
+    order = refund.order
+    client = binance_client(for_request=True)
+    with recording_calls() as calls:
+        try:
+            result = client.query_refund(refund_request_id=refund.refund_request_id)
+        except (ApiError, TransportError):
+            order_events_record_calls(order=order, calls=calls, source=source, actor=actor)
+            if quiet:
+                return refund
+            raise
+    order_events_record_calls(order=order, calls=calls, source=source, actor=actor)
+    refund = refund_apply_result(refund_id=refund.pk, result=result, source=source, actor=actor)
+    # The order is reconciled later if this fails; the refund itself is recorded.
+    with contextlib.suppress(BinanceRefused, BinanceUnavailable):
+        order_sync(order=order, source=source, actor=actor)
+    return refund
+
+
+@transaction.atomic
+def refund_apply_result(
+    *, refund_id: int, result: RefundQueryResult, source: str, actor: str = ""
+) -> Refund:
+    """Apply Query Refund's status: REFUND_SUCCESS / REFUND_FAIL / REFUND_PENDING."""
+    refund = Refund.objects.select_for_update().get(pk=refund_id)
+    target = {
+        "REFUND_SUCCESS": RefundStatus.SUCCESS,
+        "REFUND_FAIL": RefundStatus.REJECTED,
+        "REFUND_REJECTED": RefundStatus.REJECTED,
+        "REFUND_PENDING": RefundStatus.PENDING,
+    }.get(result.refund_status)
+    final = (RefundStatus.SUCCESS, RefundStatus.REJECTED)
+    if target is None or refund.status in final or target == refund.status:
+        return refund
+    refund.status = target
+    refund.remaining_attempts = result.remaining_attempts
+    refund.refunded_amount = result.refunded_amount
+    if target in final:
+        refund.completed_at = timezone.now()
+    refund.save()
+    order_event_record(
+        order=refund.order,
+        kind=EventKind.REFUND,
+        source=source,
+        actor=actor,
+        summary=f"refund {refund.refund_request_id}: {target}",
+    )
+    return refund

@@ -1,0 +1,80 @@
+"""Account-ID sharing (REFERENCE 2.7): ask a customer to share their Binance ID.
+
+The result arrives only as a SHARE_ACCOUNT_ID webhook, and only if the user agrees; Binance has
+no query endpoint for share requests.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from binance_pay import ApiError, TransportError
+from orders.errors import BinanceRefused, BinanceUnavailable, IdempotencyConflict
+from orders.models import AccountShare, AccountShareStatus
+from orders.services.status import ms_to_datetime
+from paysvc.integrations import binance_client
+
+logger = logging.getLogger(__name__)
+
+
+def account_share_create(
+    *, application: Any, customer_ref: str, request_id: str | None = None
+) -> AccountShare:
+    """Store the request, commit, ask Binance. Repeating a requestId returns the same share."""
+    request_id = request_id or uuid.uuid4().hex
+    existing = AccountShare.objects.filter(request_id=request_id).first()
+    if existing is not None:
+        if existing.application_id != application.pk or existing.customer_ref != customer_ref:
+            raise IdempotencyConflict(f"requestId {request_id} was already used")
+        if existing.status != AccountShareStatus.REQUESTED:
+            return existing
+        share = existing
+    else:
+        try:
+            with transaction.atomic():
+                share = AccountShare.objects.create(
+                    application=application, customer_ref=customer_ref, request_id=request_id
+                )
+        except IntegrityError as exc:
+            raise IdempotencyConflict(f"requestId {request_id} was already used") from exc
+    return _submit(share=share)
+
+
+def _submit(*, share: AccountShare) -> AccountShare:
+    client = binance_client(for_request=True)
+    try:
+        result = client.share_account_id(
+            request_id=share.request_id, webhook_url=settings.BINANCE_PAY_WEBHOOK_URL or None
+        )
+    except ApiError as exc:
+        AccountShare.objects.filter(pk=share.pk).update(
+            status=AccountShareStatus.ERROR,
+            failure_code=exc.code,
+            failure_message=(exc.message or exc.name)[:512],
+        )
+        raise BinanceRefused(
+            f"Binance refused the share request: {exc.code} {exc.name}: {exc.message}",
+            code=exc.code,
+            name=exc.name,
+        ) from exc
+    except TransportError as exc:
+        raise BinanceUnavailable(
+            "Binance did not answer; repeat the request with the same requestId.",
+            outcome_unknown=True,
+            retrying=False,
+            retry_after=getattr(exc, "retry_after", None),
+        ) from exc
+    AccountShare.objects.filter(pk=share.pk, status=AccountShareStatus.REQUESTED).update(
+        status=AccountShareStatus.PENDING,
+        share_id=result.id,
+        qrcode_content=result.qrcode_content,
+        qrcode_url=result.qrcode_url,
+        expire_time=ms_to_datetime(result.expire_time),
+    )
+    share.refresh_from_db()
+    return share

@@ -1,0 +1,29 @@
+"""Merchant API routes, mounted at /api/v1/."""
+
+from django.urls import path
+
+from orders import apis
+
+app_name = "orders"
+urlpatterns = [
+    path("orders", apis.OrderListCreateApi.as_view(), name="order-list"),
+    path("orders/<str:merchant_trade_no>", apis.OrderDetailApi.as_view(), name="order-detail"),
+    path("orders/<str:merchant_trade_no>/close", apis.OrderCloseApi.as_view(), name="order-close"),
+    path("orders/<str:merchant_trade_no>/sync", apis.OrderSyncApi.as_view(), name="order-sync"),
+    path(
+        "orders/<str:merchant_trade_no>/refunds",
+        apis.RefundCreateApi.as_view(),
+        name="refund-create",
+    ),
+    path(
+        "orders/<str:merchant_trade_no>/refunds/<str:refund_request_id>",
+        apis.RefundDetailApi.as_view(),
+        name="refund-detail",
+    ),
+    path("account-shares", apis.AccountShareCreateApi.as_view(), name="account-share-create"),
+    path(
+        "account-shares/<str:request_id>",
+        apis.AccountShareDetailApi.as_view(),
+        name="account-share-detail",
+    ),
+]

@@ -1,0 +1,68 @@
+"""Validation of merchant API input against Binance Pay's rules (seed 004), before any call.
+
+Public names are re-exported here; the modules are: ``serializers`` (request serializers),
+``amounts`` (decimal(.8) money), ``text`` (length and character hygiene), ``urls`` (http(s) +
+SSRF), ``fields`` (codes, booleans, IPs, epoch-ms times), ``refdata`` (code lists), ``base``
+(strict serializer, ``flatten_errors``) and ``clock`` (``now_ms``, patched by tests).
+"""
+
+from orders.validation.amounts import (
+    AMOUNT_LIMIT,
+    AMOUNT_MIN,
+    MAX_DECIMAL_PLACES,
+    MAX_SIGNIFICANT_DIGITS,
+    AmountError,
+    AmountField,
+    parse_amount,
+)
+from orders.validation.base import UNKNOWN_FIELD, StrictSerializer, flatten_errors
+from orders.validation.refdata import (
+    GOODS_CATEGORIES,
+    GOODS_TYPES,
+    ISO_3166_ALPHA2,
+    ORDER_STATUSES,
+    OS_TYPES,
+    SHIPPING_ADDRESS_TYPES,
+    SUPPORTED_CRYPTO,
+    SUPPORTED_FIAT,
+    TERMINAL_TYPES,
+)
+from orders.validation.serializers import (
+    AccountShareRequestSerializer,
+    CreateOrderSerializer,
+    OrderListFilterSerializer,
+    RefundRequestSerializer,
+)
+from orders.validation.text import is_emoji, unsafe_text_message, utf16_length
+from orders.validation.urls import ALLOW_PRIVATE_URLS_SETTING, allow_private_urls
+
+__all__ = [
+    "ALLOW_PRIVATE_URLS_SETTING",
+    "AMOUNT_LIMIT",
+    "AMOUNT_MIN",
+    "GOODS_CATEGORIES",
+    "GOODS_TYPES",
+    "ISO_3166_ALPHA2",
+    "MAX_DECIMAL_PLACES",
+    "MAX_SIGNIFICANT_DIGITS",
+    "ORDER_STATUSES",
+    "OS_TYPES",
+    "SHIPPING_ADDRESS_TYPES",
+    "SUPPORTED_CRYPTO",
+    "SUPPORTED_FIAT",
+    "TERMINAL_TYPES",
+    "UNKNOWN_FIELD",
+    "AccountShareRequestSerializer",
+    "AmountError",
+    "AmountField",
+    "CreateOrderSerializer",
+    "OrderListFilterSerializer",
+    "RefundRequestSerializer",
+    "StrictSerializer",
+    "allow_private_urls",
+    "flatten_errors",
+    "is_emoji",
+    "parse_amount",
+    "unsafe_text_message",
+    "utf16_length",
+]

@@ -1,0 +1,153 @@
+"""Strict serializer base and error flattening shared by the request serializers.
+
+``StrictSerializer`` rejects unknown keys at every level ("unknown field": our mass-assignment
+defence), reports a non-object where an object belongs at the field's own path, treats ``null``
+on an optional field as absent, and returns plain dicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from rest_framework import serializers
+from rest_framework.fields import empty
+from rest_framework.settings import api_settings
+
+# One wording for the generic cases, so every field reads the same.
+COMMON_MESSAGES = {
+    "required": "is required",
+    "null": "must not be null",
+    "blank": "must not be blank",
+    "invalid": "is invalid",
+}
+
+UNKNOWN_FIELD = "unknown field"
+
+# Fields merchants sometimes send that paysvc deliberately does not take from input.
+UNKNOWN_FIELD_HINTS = {
+    "webhookUrl": "webhookUrl is set by paysvc from its settings; use notifyUrl for your "
+    "own status callbacks",
+    "directDebitContract": "direct debit contracts are not supported by paysvc",
+}
+
+
+def json_type(value: Any) -> str:
+    """The JSON name of a parsed value's type, for type-error messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float | Decimal):
+        return "a decimal number"
+    if isinstance(value, list | tuple):
+        return "an array"
+    if isinstance(value, Mapping):
+        return "an object"
+    return type(value).__name__
+
+
+class StrictSerializer(serializers.Serializer):
+    """A Serializer for JSON objects that accepts exactly its declared fields.
+
+    - unknown keys fail with "unknown field" at their own path;
+    - a non-object value fails with "must be a JSON object, not an array" at the field's path
+      (DRF would put it under a nested ``non_field_errors``);
+    - ``null`` on an optional field means "absent"; so does ``""`` on a field marked
+      ``blank_means_absent``; absent optional fields are omitted from ``validated_data``;
+    - ``presence_errors(data)`` lets a subclass add rules that only depend on which keys are
+      present, reported together with the field errors;
+    - ``validated_data`` (and every nested object in it) is a plain ``dict``.
+    """
+
+    default_error_messages = COMMON_MESSAGES
+
+    def run_validation(self, data: Any = empty) -> Any:
+        if data is not empty and data is not None and not isinstance(data, Mapping):
+            message = f"must be a JSON object, not {json_type(data)}"
+            if self.parent is None:
+                raise serializers.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [message]})
+            raise serializers.ValidationError([message])
+        if data is None and self.parent is None:
+            raise serializers.ValidationError(
+                {api_settings.NON_FIELD_ERRORS_KEY: ["must be a JSON object, not null"]}
+            )
+        return super().run_validation(data)
+
+    def to_internal_value(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        data = {key: value for key, value in data.items() if not self._means_absent(key, value)}
+        errors: dict[str, Any] = {
+            key: [_unknown_field_message(key)] for key in data if key not in self.fields
+        }
+        _merge(errors, self.presence_errors(data))
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            _merge(errors, exc.detail)
+            raise serializers.ValidationError(errors) from None
+        if errors:
+            raise serializers.ValidationError(errors)
+        return dict(value)
+
+    def presence_errors(self, data: Mapping[str, Any]) -> dict[str, list[str]]:
+        """Errors for rules about which keys are present (override; default none)."""
+        return {}
+
+    def _means_absent(self, key: str, value: Any) -> bool:
+        field = self.fields.get(key)
+        if field is None or field.required:
+            return False
+        if value is None:
+            return True
+        return (
+            getattr(field, "blank_means_absent", False)
+            and isinstance(value, str)
+            and not value.strip()
+        )
+
+
+def _unknown_field_message(key: str) -> str:
+    hint = UNKNOWN_FIELD_HINTS.get(key)
+    return f"{UNKNOWN_FIELD} ({hint})" if hint else UNKNOWN_FIELD
+
+
+def _merge(errors: dict[str, Any], more: Any) -> None:
+    for key, value in more.items():
+        if key in errors and isinstance(errors[key], list) and isinstance(value, list):
+            errors[key] = errors[key] + value
+        elif key not in errors:
+            errors[key] = value
+
+
+def flatten_errors(detail: Any) -> dict[str, list[str]]:
+    """Flatten DRF's nested error detail into ``{"dotted.path": [messages]}``.
+
+    Object keys become path segments, indexes of lists of nested errors become ``.0``, ``.1``;
+    messages not tied to a field stay under ``non_field_errors`` (prefixed when nested, as in
+    ``paysvc.exceptions.flatten_errors``). Messages come out as plain ``str``.
+    """
+    flat: dict[str, list[str]] = {}
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, Mapping):
+            for key, value in node.items():
+                walk(value, f"{path}.{key}" if path else str(key))
+        elif isinstance(node, list | tuple):
+            if all(not isinstance(item, Mapping | list | tuple) for item in node):
+                for message in node:
+                    flat.setdefault(path or api_settings.NON_FIELD_ERRORS_KEY, []).append(
+                        str(message)
+                    )
+            else:  # nested objects by index; ListSerializer gives {} for valid items
+                for index, item in enumerate(node):
+                    walk(item, f"{path}.{index}" if path else str(index))
+        else:
+            flat.setdefault(path or api_settings.NON_FIELD_ERRORS_KEY, []).append(str(node))
+
+    walk(detail, "")
+    return flat

@@ -1,0 +1,88 @@
+"""Code lists the request serializers accept (seed 004 = Binance Create Order v2 docs page)."""
+
+from __future__ import annotations
+
+# Order currencies (orderAmount+currency). Seed 004 names BUSD, USDT, MBOX; the changelog added
+# USDC for MiCA users (2025-02). The rest are coins Binance Pay settles; paysvc's choice.
+SUPPORTED_CRYPTO = frozenset({"USDT", "USDC", "BUSD", "FDUSD", "BNB", "BTC", "ETH", "MBOX"})
+
+# Fiat for fiatAmount+fiatCurrency (ISO 4217). Seed 004 only links to Binance's list ("ex: HKD");
+# this is paysvc's choice of widely used codes; keep in step with Binance's published list.
+SUPPORTED_FIAT = frozenset(
+    {
+        "AED", "ARS", "AUD", "BGN", "BHD", "BRL", "CAD", "CHF", "CLP", "CNY", "COP", "CZK",
+        "DKK", "EGP", "EUR", "GBP", "GHS", "HKD", "HUF", "IDR", "ILS", "INR", "JPY", "KES",
+        "KRW", "KWD", "KZT", "MAD", "MXN", "MYR", "NGN", "NOK", "NZD", "PEN", "PHP", "PKR",
+        "PLN", "QAR", "RON", "SAR", "SEK", "SGD", "THB", "TRY", "TWD", "UAH", "UGX", "USD",
+        "UZS", "VND", "ZAR",
+    }
+)  # fmt: skip
+
+# Seed 004: env.terminalType and env.osType.
+TERMINAL_TYPES = ("APP", "WEB", "WAP", "MINI_PROGRAM", "OTHERS")
+MINI_PROGRAM = "MINI_PROGRAM"
+OS_TYPES = ("IOS", "ANDROID")
+
+# Seed 004: goods.goodsType -- 01 tangible goods, 02 virtual goods.
+GOODS_TYPES = ("01", "02")
+
+# Seed 004: goods.goodsCategory, the full list.
+GOODS_CATEGORIES = (
+    "0000",  # Electronics & Computers
+    "1000",  # Books, Music & Movies
+    "2000",  # Home, Garden & Tools
+    "3000",  # Clothes, Shoes & Bags
+    "4000",  # Toys, Kids & Baby
+    "5000",  # Automotive & Accessories
+    "6000",  # Game & Recharge
+    "7000",  # Entertainment & Collection
+    "8000",  # Jewelry
+    "9000",  # Domestic service
+    "A000",  # Beauty care
+    "B000",  # Pharmacy
+    "C000",  # Sports & Outdoors
+    "D000",  # Food, Grocery & Health products
+    "E000",  # Pet supplies
+    "F000",  # Industry & Science
+    "Z000",  # Others
+)
+
+# Seed 004: shipping.shippingAddress.shippingAddressType -- office, home, public box, others.
+SHIPPING_ADDRESS_TYPES = ("01", "02", "03", "04")
+
+# Binance Query Order v2 statuses (REFERENCE 2.2), for the order list filter.
+ORDER_STATUSES = (
+    "INITIAL",
+    "PENDING",
+    "PAID",
+    "CANCELED",
+    "ERROR",
+    "REFUNDING",
+    "REFUNDED",
+    "FULL_REFUNDED",
+    "EXPIRED",
+)
+
+# ISO 3166-1 alpha-2: all 249 officially assigned codes (user-assigned XK is not included).
+ISO_3166_ALPHA2 = frozenset(
+    {
+        "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW",
+        "AX", "AZ", "BA", "BB", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN",
+        "BO", "BQ", "BR", "BS", "BT", "BV", "BW", "BY", "BZ", "CA", "CC", "CD", "CF", "CG",
+        "CH", "CI", "CK", "CL", "CM", "CN", "CO", "CR", "CU", "CV", "CW", "CX", "CY", "CZ",
+        "DE", "DJ", "DK", "DM", "DO", "DZ", "EC", "EE", "EG", "EH", "ER", "ES", "ET", "FI",
+        "FJ", "FK", "FM", "FO", "FR", "GA", "GB", "GD", "GE", "GF", "GG", "GH", "GI", "GL",
+        "GM", "GN", "GP", "GQ", "GR", "GS", "GT", "GU", "GW", "GY", "HK", "HM", "HN", "HR",
+        "HT", "HU", "ID", "IE", "IL", "IM", "IN", "IO", "IQ", "IR", "IS", "IT", "JE", "JM",
+        "JO", "JP", "KE", "KG", "KH", "KI", "KM", "KN", "KP", "KR", "KW", "KY", "KZ", "LA",
+        "LB", "LC", "LI", "LK", "LR", "LS", "LT", "LU", "LV", "LY", "MA", "MC", "MD", "ME",
+        "MF", "MG", "MH", "MK", "ML", "MM", "MN", "MO", "MP", "MQ", "MR", "MS", "MT", "MU",
+        "MV", "MW", "MX", "MY", "MZ", "NA", "NC", "NE", "NF", "NG", "NI", "NL", "NO", "NP",
+        "NR", "NU", "NZ", "OM", "PA", "PE", "PF", "PG", "PH", "PK", "PL", "PM", "PN", "PR",
+        "PS", "PT", "PW", "PY", "QA", "RE", "RO", "RS", "RU", "RW", "SA", "SB", "SC", "SD",
+        "SE", "SG", "SH", "SI", "SJ", "SK", "SL", "SM", "SN", "SO", "SR", "SS", "ST", "SV",
+        "SX", "SY", "SZ", "TC", "TD", "TF", "TG", "TH", "TJ", "TK", "TL", "TM", "TN", "TO",
+        "TR", "TT", "TV", "TW", "TZ", "UA", "UG", "UM", "US", "UY", "UZ", "VA", "VC", "VE",
+        "VG", "VI", "VN", "VU", "WF", "WS", "YE", "YT", "ZA", "ZM", "ZW",
+    }
+)  # fmt: skip
