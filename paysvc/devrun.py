@@ -52,6 +52,7 @@ def demo_environment() -> dict[str, str]:
         "SANDBOX_API_KEY": DEMO_API_KEY,
         "SANDBOX_SECRET_KEY": DEMO_SECRET_KEY,
         "SANDBOX_WEBHOOK_URL": webhook_url,
+        "PAYSVC_ALLOW_PRIVATE_URLS": "1",  # everything runs on 127.0.0.1 here
         "PYTHONUNBUFFERED": "1",
     }
     return {**defaults, **os.environ}
@@ -75,9 +76,13 @@ def children(env: dict[str, str]) -> list[Child]:
     ]  # fmt: skip
 
 
-def manage(env: dict[str, str], *args: str) -> None:
+def manage(env: dict[str, str], *args: str) -> str:
+    """Run a management command; returns its standard output."""
     argv = [sys.executable, "manage.py", *args]
-    subprocess.run(argv, cwd=BASE_DIR, env=env, check=True)  # noqa: S603 - our own argv
+    done = subprocess.run(  # noqa: S603 - our own argv
+        argv, cwd=BASE_DIR, env=env, check=True, stdout=subprocess.PIPE, text=True
+    )
+    return done.stdout
 
 
 def pump(child: Child) -> None:
@@ -113,21 +118,22 @@ def describe_url(url: str | None, default: str) -> str:
     return f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path}"
 
 
-def banner(env: dict[str, str]) -> str:
+def banner(env: dict[str, str], api_key: str) -> str:
     web = f"http://127.0.0.1:{env['PAYSVC_PORT']}"
     sandbox = f"http://127.0.0.1:{env['SANDBOX_PORT']}"
-    lines = [
-        "",
-        "paysvc is running (Ctrl-C stops everything)",
-        f"  API docs        {web}/api/docs/",
-        f"  Admin           {web}/admin/   (user demo / demo-password)",
-        f"  Health          {web}/healthz   {web}/readyz",
-        f"  Sandbox         {sandbox}/   (a local Binance Pay; checkout pages live here)",
-        f"  Binance Pay API {env['BINANCE_PAY_BASE_URL']}",
-        f"  Database        {describe_url(env.get('DATABASE_URL'), 'SQLite under var/')}",
-        f"  Broker          {describe_url(env.get('CELERY_BROKER_URL'), 'embedded, var/broker')}",
-        "",
+    rows = [
+        ("API docs", f"{web}/api/docs/"),
+        ("Admin", f"{web}/admin/   (user demo / demo-password)"),
+        ("Merchant API key", f"{api_key}   (demo key, all scopes; new each run)"),
+        ("Sandbox", f"{sandbox}/   (a local Binance Pay: checkout pages, webhooks)"),
+        ("Health", f"{web}/healthz   {web}/readyz"),
+        ("Binance Pay API", env["BINANCE_PAY_BASE_URL"]),
+        ("Database", describe_url(env.get("DATABASE_URL"), "SQLite under var/")),
+        ("Broker", describe_url(env.get("CELERY_BROKER_URL"), "embedded, var/broker")),
     ]
+    lines = ["", "paysvc is running (Ctrl-C stops everything)"]
+    lines += [f"  {label:<17} {value}" for label, value in rows]
+    lines.append("")
     return "\n".join(lines)
 
 
@@ -150,7 +156,10 @@ def main() -> int:
     (BASE_DIR / "var").mkdir(exist_ok=True)
     manage(env, "migrate", "--noinput", "-v", "0")
     manage(env, "collectstatic", "--noinput", "-v", "0")
-    manage(env, "demo_setup")
+    demo = manage(env, "demo_setup")
+    api_key = next(
+        line.split(": ", 1)[1] for line in demo.splitlines() if line.startswith("demo API key")
+    )
     procs = children(env)
     stopping = threading.Event()
 
@@ -169,7 +178,7 @@ def main() -> int:
     sandbox_ok = wait_until_ok(f"http://127.0.0.1:{env['SANDBOX_PORT']}/sandbox/health", deadline)
     web_ok = wait_until_ok(f"http://127.0.0.1:{env['PAYSVC_PORT']}/readyz", deadline)
     if sandbox_ok and web_ok:
-        print(banner(env), flush=True)
+        print(banner(env, api_key), flush=True)
     else:
         print("paysvc did not become ready; see the output above.", file=sys.stderr, flush=True)
         stopping.set()

@@ -16,7 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from binance_pay import ApiError, CreateOrderRequest, OrderResult, TransportError
+from binance_pay import ApiError, CallRecord, CreateOrderRequest, OrderResult, TransportError
 from binance_pay.errors import RateLimitError
 from orders.errors import (
     BinanceRefused,
@@ -44,6 +44,11 @@ logger = logging.getLogger(__name__)
 
 ORDER_NOT_FOUND = "400202"
 DUPLICATE_TRADE_NO = "400201"
+# What Create Order's answer fills in.
+ATTACHED_FIELDS = (
+    "create_state", "prepay_id", "total_fee", "checkout_url", "qrcode_link", "qr_content",
+    "deeplink", "universal_url", "expire_time", "currency",
+)  # fmt: skip
 # Our own fields, not sent to Binance.
 LOCAL_FIELDS = ("notifyUrl", "customerRef")
 
@@ -168,8 +173,9 @@ def order_submit(*, order_id: int, source: str, actor: str = "", for_request: bo
                     ) from exc
                 after_unknown = True
                 continue
-        order_events_record_calls(order=order, calls=calls, source=source, actor=actor)
-        return _attach_result(order_id=order.pk, result=result, source=source, actor=actor)
+        return _attach_result(
+            order_id=order.pk, result=result, calls=calls, source=source, actor=actor
+        )
     if for_request:
         _schedule_resolution(order.pk, countdown=5)
     raise BinanceUnavailable(
@@ -228,9 +234,15 @@ def _query_after_unknown(
 
 
 @transaction.atomic
-def _attach_result(*, order_id: int, result: OrderResult, source: str, actor: str) -> Order:
-    """Store Create Order's answer. Status is not touched: a webhook may already have moved it."""
+def _attach_result(
+    *, order_id: int, result: OrderResult, calls: list[CallRecord], source: str, actor: str
+) -> Order:
+    """Store Create Order's answer and the call in one transaction (one commit).
+
+    Status is not touched: a webhook may already have moved the order on.
+    """
     order = Order.objects.select_for_update().get(pk=order_id)
+    order_events_record_calls(order=order, calls=calls, source=source, actor=actor)
     order.create_state = CreateState.CREATED
     order.prepay_id = result.prepay_id
     order.total_fee = result.total_fee
@@ -242,7 +254,7 @@ def _attach_result(*, order_id: int, result: OrderResult, source: str, actor: st
     order.expire_time = ms_to_datetime(result.expire_time)
     if not order.currency:
         order.currency = result.currency  # fiat orders: Binance picks the crypto currency
-    order.save()
+    order.save(update_fields=[*ATTACHED_FIELDS, "updated_at"])
     order_event_record(
         order=order,
         kind=EventKind.NOTE,
