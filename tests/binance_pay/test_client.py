@@ -37,7 +37,7 @@ from binance_pay._envelope import parse_retry_after
 API_KEY = "a" * 64
 SECRET = "simtestsecret0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNO"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "binance_pay"
-VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "binance-pay" / "vectors"
+VECTORS = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "vectors"
 REAL_CERT = json.loads((VECTORS / "real-pay-success-webhook.json").read_text())["certificate"]
 
 

@@ -32,7 +32,7 @@ from binance_pay import (
 from binance_pay._json import strict_loads
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-VECTORS = REPO_ROOT.parent / "shared" / "binance-pay" / "vectors"
+VECTORS = REPO_ROOT / "tests" / "fixtures" / "vectors"
 FIXTURES = REPO_ROOT / "tests" / "fixtures" / "binance_pay"
 
 

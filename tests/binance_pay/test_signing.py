@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from binance_pay import encode_body, make_nonce, now_ms, sign_payload, signed_headers
 
-VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "binance-pay" / "vectors"
+VECTORS = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "vectors"
 SIGNING = json.loads((VECTORS / "request-signing.json").read_text(encoding="utf-8"))
 SECRET, TS, NONCE = SIGNING["apiSecret"], SIGNING["timestamp"], SIGNING["nonce"]
 COMPACT_BODY = SIGNING["cases"][0]["body"].encode("utf-8")

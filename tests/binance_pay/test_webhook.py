@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +27,7 @@ from binance_pay import (
     verify_signature,
     verify_with_certificates,
 )
+from binance_pay._json import exceeds_depth
 
 PROPERTY_EXAMPLES = int(os.environ.get("BINANCE_PAY_PROPERTY_EXAMPLES", "3000"))
 
@@ -571,6 +573,61 @@ def test_deep_nesting_does_not_recurse() -> None:
     # 10,000 levels inside strings are fine (not nesting); outside they are rejected cheaply.
     body = _envelope(data=json.dumps({"note": "[" * DEEP}))
     assert parse_notification(body).data == {"note": "[" * DEEP}
+
+
+@pytest.mark.parametrize(
+    ("text", "too_deep"),
+    [
+        ("[" * 32 + "]" * 32, False),
+        ("[" * 33 + "]" * 33, True),
+        ('{"a":' * 33 + "1" + "}" * 33, True),
+        ('["' + "[" * 100 + '"]', False),  # brackets inside a string do not nest
+        ('["a\\"' + "[" * 40 + '",1]', False),  # an escaped quote does not end the string
+        ('["a\\\\",' + "[" * 40 + "]" * 40 + "]", True),  # escaped backslash ends it
+    ],
+)
+def test_depth_scan(text: str, too_deep: bool) -> None:
+    json.loads(text)  # all valid JSON: only the depth differs
+    assert exceeds_depth(text) is too_deep
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    return 0
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(alphabet='[]{}"\\ab,:\n'),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.text(alphabet='[]{}"\\a'), children, max_size=3)
+    ),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=500)
+@given(value=json_values, limit=st.integers(0, 8))
+def test_depth_scan_agrees_with_real_nesting(value: Any, limit: int) -> None:
+    assert exceeds_depth(json.dumps(value), limit) is (_depth(value) > limit)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"\\' * 1_000_000,  # escaped quotes after an unterminated one (was quadratic)
+        '"' * 2_000_000,
+        "[]" * 1_000_000,
+        '"' + "\\\\" * 1_000_000,
+    ],
+)
+def test_depth_scan_is_linear_on_adversarial_input(text: str) -> None:
+    started = time.monotonic()
+    exceeds_depth(text)
+    assert time.monotonic() - started < 2.0
 
 
 def test_biz_id_as_digit_string_is_accepted() -> None:

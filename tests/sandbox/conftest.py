@@ -29,8 +29,8 @@ from sandbox.app import create_app
 from sandbox.config import SandboxConfig
 
 REPO = Path(__file__).resolve().parents[2]
-# Copies of shared/binance-pay/vectors/, so the suite does not depend on where shared/ lives.
-FIXTURES = REPO / "tests" / "fixtures" / "sandbox"
+# Copies of shared/binance-pay/vectors/ (tests/test_vectors_copy.py keeps them identical).
+FIXTURES = REPO / "tests" / "fixtures" / "vectors"
 API_KEY = "a" * 20 + "testapikey0123456789" + "b" * 24
 SECRET = "testsecret-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJKLMN"
 T0 = 1_700_000_000_000
