@@ -68,6 +68,8 @@ def load_public_key(pem: str) -> rsa.RSAPublicKey:
     Raises ``SignatureError("malformed_key")`` for anything that is not an RSA public key PEM and
     ``SignatureError("weak_key")`` below 2048 bits. Failures are not cached.
     """
+    if not isinstance(pem, str):
+        raise SignatureError("malformed_key", "PEM must be a str")
     try:
         key = serialization.load_pem_public_key(pem.encode("utf-8"))
     except (ValueError, TypeError, UnsupportedAlgorithm, UnicodeEncodeError) as exc:
