@@ -9,6 +9,8 @@ import sys
 BENCHMARKS = {
     "sandbox": "bench.sandbox_create",
     "orders": "bench.orders_create",
+    "web3": "bench.web3_completion",
+    "admin": "bench.admin_changelist",
 }
 
 

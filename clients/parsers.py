@@ -1,6 +1,7 @@
 """A strict JSON parser for the merchant API: Decimal numbers, bounded size, depth and keys."""
 
 import json
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +15,17 @@ MAX_DEPTH = 32
 _MAX_KEY_IN_MESSAGE = 64
 
 
+# Characters an object key may not contain: controls (PostgreSQL cannot store NUL in jsonb or
+# text) and unpaired surrogates (not encodable as UTF-8, so an error body naming the key fails).
+_UNSAFE_KEY_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+class _UnsafeKeyError(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
 class _DuplicateKeyError(ValueError):
     def __init__(self, key: str) -> None:
         super().__init__(key)
@@ -23,6 +35,9 @@ class _DuplicateKeyError(ValueError):
 def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     # Python's json keeps the last of duplicate keys while other parsers keep the first; refusing
     # them means every component that reads the body sees the same object.
+    for key, _value in pairs:
+        if _UNSAFE_KEY_CHARS.search(key):
+            raise _UnsafeKeyError(key)
     obj = dict(pairs)
     if len(obj) != len(pairs):
         seen: set[str] = set()
@@ -85,6 +100,12 @@ class DecimalJSONParser(JSONParser):
                 parse_constant=_refuse_constant,
                 object_pairs_hook=_object_without_duplicates,
             )
+        except _UnsafeKeyError as exc:
+            key = exc.key[:_MAX_KEY_IN_MESSAGE]  # repr escapes what is unsafe to echo
+            raise ParseError(
+                f"JSON parse error - object key {key!r} contains a control character or an "
+                "unpaired surrogate."
+            ) from exc
         except _DuplicateKeyError as exc:
             key = exc.key[:_MAX_KEY_IN_MESSAGE]
             raise ParseError(f"JSON parse error - duplicate key {key!r}.") from exc

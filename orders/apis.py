@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status as http
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from clients.authentication import ApiKeyAuthentication
 from clients.permissions import HasApiKey, RequiredScopes
 from clients.throttling import ApiKeyRateThrottle, OrderCreateRateThrottle, RefundRateThrottle
+from orders import schema as docs
 from orders import selectors, services
 from orders.errors import (
     BinanceRefused,
@@ -104,8 +105,23 @@ class OrderListCreateApi(MerchantApi):
 
     @extend_schema(
         operation_id="orders_list",
-        parameters=[OrderListFilterSerializer],
-        responses=OrderSerializer(many=True),
+        summary="List orders",
+        description="The orders created with this API key's client application, newest first, "
+        "20 a page (`pageSize` up to 100). `status` takes one status or a comma-separated list; "
+        "`createdFrom`/`createdTo` are ISO 8601 times. Scope `orders:read`.",
+        parameters=[OrderListFilterSerializer, *docs.ERROR_HEADERS],
+        responses=docs.responses(
+            {
+                200: OpenApiResponse(
+                    docs.paginated(OrderSerializer, "PaginatedOrderListSerializer"),
+                    description="A page of orders.",
+                    examples=docs.ORDER_LIST_EXAMPLES,
+                )
+            },
+            400,
+            404,
+            *docs.COMMON_ERRORS,
+        ),
     )
     def get(self, request: Request) -> Response:
         filters = OrderListFilterSerializer(data=request.query_params)
@@ -124,27 +140,42 @@ class OrderListCreateApi(MerchantApi):
 
     @extend_schema(
         operation_id="orders_create",
+        summary="Create an order",
+        description="Creates a Binance Pay v2 order (Binance's field names) and answers it with "
+        "its checkout links. The body is checked against Binance's rules first; bad input is a "
+        "400 and nothing reaches Binance. Give either `orderAmount`+`currency` (crypto) or "
+        "`fiatAmount`+`fiatCurrency`. `merchantTradeNo` is generated when absent. `notifyUrl` "
+        "(where paysvc posts status events) and `customerRef` (your user id) are paysvc's own. "
+        "Send an `Idempotency-Key` to make retrying safe. Scope `orders:write`.",
         request=CreateOrderSerializer,
-        responses={201: OrderSerializer},
         parameters=[
-            OpenApiParameter(
-                IDEMPOTENCY_HEADER,
-                str,
-                OpenApiParameter.HEADER,
-                description="Same key and body: the first response is replayed. Same key, "
-                "other body: 409.",
-            )
+            docs.IDEMPOTENCY_KEY_PARAMETER,
+            docs.IDEMPOTENT_REPLAYED_HEADER,
+            *docs.ERROR_HEADERS,
         ],
+        examples=docs.ORDER_CREATE_EXAMPLES,
+        responses=docs.responses(
+            {
+                201: OpenApiResponse(
+                    OrderSerializer,
+                    description="Created at Binance: the order with its checkout links.",
+                    examples=docs.ORDER_CREATED_EXAMPLES,
+                )
+            },
+            409,
+            *docs.BODY_ERRORS,
+            *docs.COMMON_ERRORS,
+            *docs.UPSTREAM_ERRORS,
+        ),
     )
     def post(self, request: Request) -> Response:
         key = request.headers.get(IDEMPOTENCY_HEADER, "")
         if not key:
             status_code, body = self._create(request)
             return Response(body, status=status_code)
-        if len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
-            raise ValidationError(
-                {IDEMPOTENCY_HEADER: [f"must be at most {MAX_IDEMPOTENCY_KEY_LENGTH} characters"]}
-            )
+        if len(key) > MAX_IDEMPOTENCY_KEY_LENGTH or not key.isprintable():
+            message = f"must be at most {MAX_IDEMPOTENCY_KEY_LENGTH} printable characters"
+            raise ValidationError({IDEMPOTENCY_HEADER: [message]})
         try:
             status_code, body, replayed = idempotent_response(
                 application=self.application(request),
@@ -182,13 +213,33 @@ class OrderListCreateApi(MerchantApi):
             if handled is None:
                 raise
             return handled.status_code, handled.data
-        return http.HTTP_201_CREATED, OrderDetailSerializer(order).data
+        # A new order has no refunds yet: skip the query (the timeline is on GET).
+        order._prefetched_objects_cache = {"refunds": order.refunds.none()}
+        return http.HTTP_201_CREATED, OrderSerializer(order).data
 
 
 class OrderDetailApi(MerchantApi):
     required_scopes = {"GET": "orders:read"}
 
-    @extend_schema(operation_id="orders_retrieve", responses=OrderDetailSerializer)
+    @extend_schema(
+        operation_id="orders_retrieve",
+        summary="Get an order",
+        description="The order with its status, amounts, checkout links, refunds and timeline, "
+        "as paysvc knows it (webhooks and reconciliation keep it current; `sync` asks Binance "
+        "now). Scope `orders:read`.",
+        parameters=[docs.MERCHANT_TRADE_NO_PARAMETER, *docs.ERROR_HEADERS],
+        responses=docs.responses(
+            {
+                200: OpenApiResponse(
+                    OrderDetailSerializer,
+                    description="The order.",
+                    examples=docs.ORDER_DETAIL_EXAMPLES,
+                )
+            },
+            404,
+            *docs.COMMON_ERRORS,
+        ),
+    )
     def get(self, request: Request, merchant_trade_no: str) -> Response:
         order = selectors.order_get(
             application=self.application(request), merchant_trade_no=merchant_trade_no
@@ -199,7 +250,28 @@ class OrderDetailApi(MerchantApi):
 class OrderCloseApi(MerchantApi):
     required_scopes = {"POST": "orders:write"}
 
-    @extend_schema(operation_id="orders_close", request=None, responses={202: OrderSerializer})
+    @extend_schema(
+        operation_id="orders_close",
+        summary="Close an unpaid order",
+        description="Asks Binance to close the order so that it can no longer be paid. Only an "
+        "unpaid order can be closed (409 otherwise); closing twice is harmless. No body. Scope "
+        "`orders:write`.",
+        request=None,
+        parameters=[docs.MERCHANT_TRADE_NO_PARAMETER, *docs.ERROR_HEADERS],
+        responses=docs.responses(
+            {
+                202: OpenApiResponse(
+                    OrderSerializer,
+                    description="Closed at Binance.",
+                    examples=docs.ORDER_CLOSED_EXAMPLES,
+                )
+            },
+            409,
+            404,
+            *docs.COMMON_ERRORS,
+            *docs.UPSTREAM_ERRORS,
+        ),
+    )
     def post(self, request: Request, merchant_trade_no: str) -> Response:
         order = selectors.order_get(
             application=self.application(request), merchant_trade_no=merchant_trade_no
@@ -216,7 +288,27 @@ class OrderCloseApi(MerchantApi):
 class OrderSyncApi(MerchantApi):
     required_scopes = {"POST": "orders:read"}
 
-    @extend_schema(operation_id="orders_sync", request=None, responses=OrderDetailSerializer)
+    @extend_schema(
+        operation_id="orders_sync",
+        summary="Sync an order with Binance",
+        description="Queries Binance now and applies what it says (status, payment, refunds), "
+        "then answers the order. No body. Scope `orders:read`.",
+        request=None,
+        parameters=[docs.MERCHANT_TRADE_NO_PARAMETER, *docs.ERROR_HEADERS],
+        responses=docs.responses(
+            {
+                200: OpenApiResponse(
+                    OrderDetailSerializer,
+                    description="The order after applying Binance's answer.",
+                    examples=docs.ORDER_DETAIL_EXAMPLES,
+                )
+            },
+            409,
+            404,
+            *docs.COMMON_ERRORS,
+            *docs.UPSTREAM_ERRORS,
+        ),
+    )
     def post(self, request: Request, merchant_trade_no: str) -> Response:
         order = selectors.order_get(
             application=self.application(request), merchant_trade_no=merchant_trade_no
@@ -237,8 +329,29 @@ class RefundCreateApi(MerchantApi):
 
     @extend_schema(
         operation_id="refunds_create",
+        summary="Refund a paid order",
+        description="Asks Binance to refund all or part of a paid order; the refund completes "
+        "asynchronously (follow it with `GET .../refunds/{refundRequestId}` or your "
+        "`notifyUrl`). Refunds never sum above what was paid, and Binance allows at most 10 per "
+        "order. `refundRequestId` is the idempotency key: the same id and amount answer the "
+        "same refund, the same id with another amount is a 409. Scope `refunds:write`.",
         request=RefundRequestSerializer,
-        responses={202: RefundSerializer},
+        parameters=[docs.MERCHANT_TRADE_NO_PARAMETER, *docs.ERROR_HEADERS],
+        examples=docs.REFUND_CREATE_EXAMPLES,
+        responses=docs.responses(
+            {
+                202: OpenApiResponse(
+                    RefundSerializer,
+                    description="Accepted: the refund, usually `REFUND_PENDING`.",
+                    examples=docs.REFUND_EXAMPLES,
+                )
+            },
+            409,
+            *docs.BODY_ERRORS,
+            404,
+            *docs.COMMON_ERRORS,
+            *docs.UPSTREAM_ERRORS,
+        ),
     )
     def post(self, request: Request, merchant_trade_no: str) -> Response:
         order = selectors.order_get(
@@ -264,7 +377,27 @@ class RefundCreateApi(MerchantApi):
 class RefundDetailApi(MerchantApi):
     required_scopes = {"GET": "orders:read"}
 
-    @extend_schema(operation_id="refunds_retrieve", responses=RefundSerializer)
+    @extend_schema(
+        operation_id="refunds_retrieve",
+        summary="Get a refund",
+        description="One refund of the order. Scope `orders:read`.",
+        parameters=[
+            docs.MERCHANT_TRADE_NO_PARAMETER,
+            docs.REFUND_REQUEST_ID_PARAMETER,
+            *docs.ERROR_HEADERS,
+        ],
+        responses=docs.responses(
+            {
+                200: OpenApiResponse(
+                    RefundSerializer,
+                    description="The refund.",
+                    examples=docs.REFUND_DETAIL_EXAMPLES,
+                )
+            },
+            404,
+            *docs.COMMON_ERRORS,
+        ),
+    )
     def get(self, request: Request, merchant_trade_no: str, refund_request_id: str) -> Response:
         order = selectors.order_get(
             application=self.application(request), merchant_trade_no=merchant_trade_no
@@ -278,8 +411,27 @@ class AccountShareCreateApi(MerchantApi):
 
     @extend_schema(
         operation_id="account_shares_create",
+        summary="Request a customer's Binance account ID",
+        description="Starts Binance's account-ID sharing for one of your customers "
+        "(`customerRef`): show the answer's QR code; once the user agrees, the share becomes "
+        "`SHARED` with their `binanceId`. `requestId` (letters and digits) is generated when "
+        "absent; reusing one is a 409. Scope `account_shares:write`.",
         request=AccountShareRequestSerializer,
-        responses={201: AccountShareSerializer},
+        parameters=docs.ERROR_HEADERS,
+        examples=docs.ACCOUNT_SHARE_CREATE_EXAMPLES,
+        responses=docs.responses(
+            {
+                201: OpenApiResponse(
+                    AccountShareSerializer,
+                    description="Requested: the QR code to show and its expiry.",
+                    examples=docs.ACCOUNT_SHARE_EXAMPLES,
+                )
+            },
+            409,
+            *docs.BODY_ERRORS,
+            *docs.COMMON_ERRORS,
+            *docs.UPSTREAM_ERRORS,
+        ),
     )
     def post(self, request: Request) -> Response:
         serializer = AccountShareRequestSerializer(data=request.data)
@@ -299,7 +451,24 @@ class AccountShareCreateApi(MerchantApi):
 class AccountShareDetailApi(MerchantApi):
     required_scopes = {"GET": "account_shares:read"}
 
-    @extend_schema(operation_id="account_shares_retrieve", responses=AccountShareSerializer)
+    @extend_schema(
+        operation_id="account_shares_retrieve",
+        summary="Get an account share",
+        description="The share's status; once `SHARED`, the user's `binanceId`. Scope "
+        "`account_shares:read`.",
+        parameters=[docs.SHARE_REQUEST_ID_PARAMETER, *docs.ERROR_HEADERS],
+        responses=docs.responses(
+            {
+                200: OpenApiResponse(
+                    AccountShareSerializer,
+                    description="The account share.",
+                    examples=docs.ACCOUNT_SHARE_DETAIL_EXAMPLES,
+                )
+            },
+            404,
+            *docs.COMMON_ERRORS,
+        ),
+    )
     def get(self, request: Request, request_id: str) -> Response:
         share = selectors.account_share_get(
             application=self.application(request), request_id=request_id

@@ -115,12 +115,28 @@ class Order(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True, db_index=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
+    # Reconciliation with Query Order (orders.reconciliation): when to look next; empty means
+    # "on the schedule counted from created_at".
+    next_reconcile_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    reconcile_attempts = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["application", "-created_at"]),
             models.Index(fields=["status", "created_at"]),
+            # Web3 task completion: one customer's paid orders.
+            models.Index(
+                fields=["application", "customer_ref", "status", "paid_at"],
+                name="order_customer_status_paid",
+            ),
+            # Admin dashboard: flagged orders.
+            models.Index(fields=["-created_at"], name="order_flagged", condition=Q(flagged=True)),
+        ]
+        permissions = [
+            ("sync_order", "Can sync an order with Binance"),
+            ("close_order", "Can close an order at Binance"),
+            ("refund_order", "Can refund an order"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -172,6 +188,9 @@ class Refund(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # Reconciliation with Query Refund (orders.reconciliation), as for orders.
+    next_reconcile_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    reconcile_attempts = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -251,7 +270,19 @@ class OrderEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["order", "created_at"])]
+        indexes = [
+            models.Index(fields=["order", "created_at"]),
+            # Admin filter and dashboard: payments found by polling instead of by webhook.
+            models.Index(
+                fields=["order"],
+                name="orderevent_paid_by_polling",
+                condition=Q(
+                    kind="status_change",
+                    source="reconciliation",
+                    to_status__in=["PAID", "PAID_AFTER_CLOSE"],
+                ),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.summary}"

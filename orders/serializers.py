@@ -8,11 +8,27 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from orders.models import AccountShare, Order, OrderEvent, Refund
+from orders.schema import documented_json_field
+from orders.validation.serializers import (
+    OrderBuyerSerializer,
+    OrderEnvSerializer,
+    OrderGoodsSerializer,
+    OrderShippingSerializer,
+)
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": r"^[0-9]+(\.[0-9]+)?$",
+        "example": "25.17",
+        "description": "A decimal string without trailing zeros (never a JSON number).",
+    }
+)
 class AmountField(serializers.Field):
     """A Decimal as a plain decimal string: 25.17000000 -> "25.17"; None stays null."""
 
@@ -66,6 +82,11 @@ class OrderSerializer(serializers.ModelSerializer):
     qrcodeLink = serializers.CharField(source="qrcode_link")
     qrContent = serializers.CharField(source="qr_content")
     universalUrl = serializers.CharField(source="universal_url")
+    # JSON columns holding the validated request objects, answered as stored.
+    env = documented_json_field(OrderEnvSerializer)
+    goods = documented_json_field(OrderGoodsSerializer)
+    shipping = documented_json_field(OrderShippingSerializer, allow_null=True)
+    buyer = documented_json_field(OrderBuyerSerializer, allow_null=True)
     expireTime = serializers.DateTimeField(source="expire_time", allow_null=True)
     transactionId = serializers.CharField(source="transaction_id")
     openUserId = serializers.CharField(source="open_user_id")

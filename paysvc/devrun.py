@@ -123,7 +123,7 @@ def banner(env: dict[str, str], api_key: str) -> str:
     sandbox = f"http://127.0.0.1:{env['SANDBOX_PORT']}"
     rows = [
         ("API docs", f"{web}/api/docs/"),
-        ("Admin", f"{web}/admin/   (user demo / demo-password)"),
+        ("Admin", f"{web}/{env.get('PAYSVC_ADMIN_PATH', 'admin/')}   (user demo / demo-password)"),
         ("Merchant API key", f"{api_key}   (demo key, all scopes; new each run)"),
         ("Sandbox", f"{sandbox}/   (a local Binance Pay: checkout pages, webhooks)"),
         ("Health", f"{web}/healthz   {web}/readyz"),

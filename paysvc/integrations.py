@@ -20,7 +20,8 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from binance_pay import BinancePayClient, CallRecord, ClientConfig
+from binance_pay import ApiError, BinancePayClient, CallRecord, ClientConfig, RateLimitError
+from paysvc import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -35,10 +36,24 @@ _clients: dict[tuple[object, ...], BinancePayClient] = {}
 _clients_lock = threading.Lock()
 
 
+def _call_outcome(record: CallRecord) -> str:
+    if record.error is None:
+        return "ok"
+    if isinstance(record.error, RateLimitError):
+        return "rate_limited"
+    if isinstance(record.error, ApiError):
+        return "api_error"
+    return "transport_error"
+
+
 def _on_call(record: CallRecord) -> None:
     calls = _recorder.get()
     if calls is not None:
         calls.append(record)
+    endpoint = record.path.removeprefix("/binancepay/openapi")
+    metrics.BINANCE_CALL_SECONDS.labels(endpoint, _call_outcome(record)).observe(
+        record.duration_ms / 1000
+    )
     logger.info(
         "binance call %s status=%s ms=%.1f error=%s",
         record.path,

@@ -6,6 +6,7 @@ the asynchronous path) and a local-memory cache. Setting `DATABASE_URL` and `CEL
 switches to PostgreSQL and Redis. `DJANGO_SECRET_KEY` is required unless `DJANGO_DEBUG` is on.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -15,6 +16,13 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("PAYSVC_VAR_DIR", default=str(BASE_DIR / "var")))
 
 env = environ.Env()
+
+# prometheus_client reads this when it is first imported: every process of one deployment
+# writes its metric values under it and /metrics merges them (paysvc/metrics.py).
+PROMETHEUS_MULTIPROC_DIR = Path(
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "prometheus"))
+)
+PROMETHEUS_MULTIPROC_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 if DEBUG:
@@ -26,7 +34,8 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin with paysvc's own site (dashboard, login hardening): backoffice/README.md.
+    "backoffice.apps.PaysvcAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -34,9 +43,17 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "paysvc",
     "clients",
     "orders",
+    "webhooks",
+    "notifications",
+    "campaigns",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "backoffice",
 ]
 
 MIDDLEWARE = [
@@ -46,8 +63,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires
+]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out attempts
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "paysvc.urls"
@@ -77,13 +100,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", "timeout": 20}
     )
+    # SQLite: take the write lock when a transaction begins, so concurrent writers (web and
+    # worker) wait for each other (busy timeout) instead of failing with "database is locked"
+    # when a transaction that has read tries to write (WAL snapshot upgrade).
+    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
     # A file, not memory, so that worker processes started by live tests see the test database.
     # One per test run (pid), so that concurrent runs on one machine do not share it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-paysvc-{os.getpid()}.sqlite3")}
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+    # Short: the Web3 endpoint answers within 3 s, and a webhook must fail fast (5xx) when the
+    # database is away so that Binance retries.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (rate limits, nonce store, certificate cache) -------------------------------------
@@ -93,7 +122,8 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            # Short: a hung Redis must not stall a webhook (nonce store) for long.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 0.5},
         }
     }
 else:
@@ -127,8 +157,20 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Periodic work. `expires` drops a run that waited longer than its period (no pile-up).
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "paysvc.heartbeat", "schedule": 30.0},
+    "webhooks-sweep": {"task": "webhooks.sweep", "schedule": 30.0, "options": {"expires": 30.0}},
+    "orders-reconcile-due": {
+        "task": "orders.reconcile_due",
+        "schedule": 15.0,
+        "options": {"expires": 15.0},
+    },
+    "notifications-dispatch-due": {
+        "task": "notifications.dispatch_due",
+        "schedule": 15.0,
+        "options": {"expires": 15.0},
+    },
 }
 
 # --- Binance Pay --------------------------------------------------------------------------------
@@ -145,6 +187,49 @@ BINANCE_PAY_READ_TIMEOUT = env.float("BINANCE_PAY_READ_TIMEOUT", default=10.0)
 BINANCE_PAY_WEBHOOK_TOLERANCE_SECONDS = env.int(
     "BINANCE_PAY_WEBHOOK_TOLERANCE_SECONDS", default=86400
 )
+
+# Largest webhook body accepted (413 above it).
+BINANCE_PAY_WEBHOOK_MAX_BYTES = env.int("BINANCE_PAY_WEBHOOK_MAX_BYTES", default=65536)
+# How long the certificates fetched from Binance are trusted, and the least time between two
+# refetches triggered by an unknown BinancePay-Certificate-SN (no refetch per request).
+BINANCE_PAY_CERT_CACHE_SECONDS = env.int("BINANCE_PAY_CERT_CACHE_SECONDS", default=3600)
+BINANCE_PAY_CERT_REFETCH_SECONDS = env.int("BINANCE_PAY_CERT_REFETCH_SECONDS", default=60)
+# An order Binance still reports open this long after its expiry ends EXPIRED locally.
+PAYSVC_RECONCILE_EXPIRY_GRACE_SECONDS = env.int(
+    "PAYSVC_RECONCILE_EXPIRY_GRACE_SECONDS", default=600
+)
+
+# --- Merchant notifications (notifications/README.md) --------------------------------------------
+PAYSVC_CALLBACK_RETRY_HOURS = env.float("PAYSVC_CALLBACK_RETRY_HOURS", default=25.0)
+PAYSVC_CALLBACK_CONNECT_TIMEOUT = env.float("PAYSVC_CALLBACK_CONNECT_TIMEOUT", default=3.0)
+PAYSVC_CALLBACK_READ_TIMEOUT = env.float("PAYSVC_CALLBACK_READ_TIMEOUT", default=5.0)
+
+# --- Web3 task verification (campaigns/README.md) ------------------------------------------------
+PAYSVC_WEB3_PREFIX = env.str("PAYSVC_WEB3_PREFIX", default="/web3")
+PAYSVC_WEB3_RATE_PER_IP = env.str("PAYSVC_WEB3_RATE_PER_IP", default="50/s")
+PAYSVC_WEB3_RATE_GLOBAL = env.str("PAYSVC_WEB3_RATE_GLOBAL", default="2000/s")
+PAYSVC_WEB3_PROXY_HOPS = env.int("PAYSVC_WEB3_PROXY_HOPS", default=0)
+PAYSVC_WEB3_TIMEOUT_SECONDS = env.float("PAYSVC_WEB3_TIMEOUT_SECONDS", default=3.0)
+PAYSVC_WEB3_MAX_IN_FLIGHT = env.int("PAYSVC_WEB3_MAX_IN_FLIGHT", default=16)
+PAYSVC_WEB3_TASK_CACHE_SECONDS = env.float("PAYSVC_WEB3_TASK_CACHE_SECONDS", default=5.0)
+PAYSVC_WEB3_LOG_DIR = env.str("PAYSVC_WEB3_LOG_DIR", default=str(VAR_DIR / "log"))
+PAYSVC_WEB3_LOG_RETENTION_DAYS = env.int("PAYSVC_WEB3_LOG_RETENTION_DAYS", default=14)
+PAYSVC_WEB3_LOG_MAX_MB_PER_DAY = env.int("PAYSVC_WEB3_LOG_MAX_MB_PER_DAY", default=1024)
+
+# --- Admin / back office (backoffice/README.md) -------------------------------------------------
+PAYSVC_ADMIN_PATH = env.str("PAYSVC_ADMIN_PATH", default="admin/")
+PAYSVC_ADMIN_REQUIRE_2FA = env.bool("PAYSVC_ADMIN_REQUIRE_2FA", default=False)
+PAYSVC_ADMIN_LOCKOUT_FAILURES = env.int("PAYSVC_ADMIN_LOCKOUT_FAILURES", default=5)
+PAYSVC_ADMIN_LOCKOUT_MINUTES = env.int("PAYSVC_ADMIN_LOCKOUT_MINUTES", default=15)
+PAYSVC_ADMIN_TRUSTED_PROXIES = env.int("PAYSVC_ADMIN_TRUSTED_PROXIES", default=0)
+AXES_FAILURE_LIMIT = PAYSVC_ADMIN_LOCKOUT_FAILURES
+AXES_COOLOFF_TIME = dt.timedelta(minutes=PAYSVC_ADMIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "backoffice.security.axes_username"
+AXES_CLIENT_IP_CALLABLE = "backoffice.security.client_ip"
+AXES_LOCKOUT_TEMPLATE = "backoffice/lockout.html"
+AXES_RESET_ON_SUCCESS = True
+OTP_TOTP_ISSUER = env.str("PAYSVC_ADMIN_OTP_ISSUER", default="paysvc")
 
 # --- Static files, i18n --------------------------------------------------------------------------
 STATIC_URL = "static/"
@@ -198,9 +283,98 @@ PAYSVC_ALLOW_PRIVATE_URLS = env.bool("PAYSVC_ALLOW_PRIVATE_URLS", default=False)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "paysvc merchant API",
-    "DESCRIPTION": "Create and manage Binance Pay orders through paysvc.",
+    "DESCRIPTION": """\
+Create and manage Binance Pay orders, refunds and account-ID shares through paysvc.
+
+## Authentication
+
+Every call needs an API key, sent as a Bearer token:
+
+```
+Authorization: Bearer psk_live_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG
+```
+
+Staff create keys in the admin or with `python manage.py create_api_key --name NAME`; a key is
+shown once and stored hashed. A key belongs to one client application and sees only the orders,
+refunds and shares that application created (others answer 404, like unknown ids). Scopes limit
+what a key may do: `orders:read`, `orders:write`, `refunds:write`, `account_shares:read`,
+`account_shares:write`. In this page, click **Authorize** and paste the key (without `Bearer`).
+
+## Errors
+
+Every error has one JSON shape:
+
+```json
+{"error": {"code": "validation_error",
+           "message": "Invalid input in goods.goodsName, shipping.shippingAddress.region.",
+           "fields": {"goods.goodsName": ["is required"],
+                      "shipping.shippingAddress.region": ["must be an ISO 3166-1 alpha-2 \
+country/region code in upper case, e.g. US, DE, HK"]}}}
+```
+
+`code` is stable and machine-readable; `message` is for humans. `fields` (validation errors only)
+maps dotted input paths (`goods.goodsName`, `shipping.shippingAddress.region`, `orderTags.0`)
+to messages.
+
+| status | code | meaning |
+|---|---|---|
+| 400 | `validation_error`, `parse_error` | bad input; nothing was sent to Binance |
+| 401 | `not_authenticated`, `authentication_failed` | no, malformed, unknown or revoked API key |
+| 403 | `permission_denied` | the key lacks a scope (`requiredScopes` names it) |
+| 404 | `not_found` | unknown id, or created by another client application |
+| 409 | `conflict` | id already used, `Idempotency-Key` reused, action not allowed now |
+| 413 | `payload_too_large` | body over 1 MiB |
+| 429 | `throttled` | rate limited: wait `Retry-After` seconds (also `retryAfter`) |
+| 502 | `upstream_error` | Binance answered with an error (`binanceCode`) |
+| 503 | `upstream_unavailable` | Binance unreachable or rate limiting; `Retry-After` when known |
+| 504 | `upstream_timeout` | Binance did not answer in time |
+
+502/503/504 bodies say what happened and what paysvc does next: `outcome` is `unknown` when the
+request may have taken effect at Binance and `failed` when it certainly did not; `retrying: true`
+means paysvc resolves it by itself, so poll the resource (or wait for your `notifyUrl`) instead
+of sending a new request.
+
+## Idempotency
+
+Send an `Idempotency-Key` header (e.g. a UUID per checkout attempt) with `POST /api/v1/orders`:
+the first answer is stored and replayed, with `Idempotent-Replayed: true`, for every repeat with
+the same key and body; the same key with another body is a 409. `merchantTradeNo` is unique too:
+Binance never creates two orders with one. Refunds are idempotent by `refundRequestId`, account
+shares by `requestId`: repeating a request with the same id is always safe.
+
+## Amounts
+
+Amounts are decimal strings, never JSON numbers: send `"25.17"`, receive `"25.17"`. Binance
+allows at most 8 decimal places and a minimum of `0.00000001`; answers drop trailing zeros
+(`"1.00"` comes back as `"1"`). Give either `orderAmount`+`currency` (crypto, e.g. `USDT`) or
+`fiatAmount`+`fiatCurrency` (e.g. `USD`); for fiat orders Binance picks the crypto amount, returned
+as `currency` and `totalFee`. Times are ISO 8601 in UTC; Binance's own epoch-millisecond fields
+(`orderExpireTime`, `buyerRegistrationTime`) stay integers.
+
+## Status values
+
+Orders have Binance's query-order statuses: `INITIAL` (created, not paid), `PENDING` (payment in
+progress), `PAID`, `CANCELED` (closed), `EXPIRED`, `ERROR` (Binance refused it), `REFUNDING`,
+`REFUNDED` (partly), `FULL_REFUNDED`, plus paysvc's `PAID_AFTER_CLOSE` (paid after it was closed
+or expired; flagged for staff). Refunds: `REQUESTED`, `REFUND_PENDING`, `REFUND_SUCCESS`,
+`REFUND_REJECTED`, `ERROR`. Account shares: `REQUESTED`, `PENDING`, `SHARED`, `EXPIRED`, `ERROR`.
+""",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Request and response bodies as separate components (e.g. Order vs OrderGoodsRequest).
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orders.models.OrderStatus",
+        "RefundStatusEnum": "orders.models.RefundStatus",
+        "AccountShareStatusEnum": "orders.models.AccountShareStatus",
+        "OrderEventKindEnum": "orders.models.EventKind",
+        "OrderEventSourceEnum": "orders.models.EventSource",
+    },
+    # Swagger UI and ReDoc from the drf-spectacular-sidecar package: no CDN needed.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayOperationId": False},
 }
 
 # --- Logging -------------------------------------------------------------------------------------

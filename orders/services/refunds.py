@@ -17,6 +17,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from binance_pay import ApiError, RefundQueryResult, TransportError
+from notifications.services import notify, refund_event_type
 from orders.errors import (
     BinanceRefused,
     BinanceUnavailable,
@@ -238,4 +239,7 @@ def refund_apply_result(
         actor=actor,
         summary=f"refund {refund.refund_request_id}: {target}",
     )
+    # Merchant notification for a final state, stored in this transaction, sent after commit.
+    if event_type := refund_event_type(target):
+        notify(event_type=event_type, refund=refund)
     return refund

@@ -12,8 +12,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from binance_pay import ApiError, TransportError
+from notifications.services import notify
 from orders.errors import BinanceRefused, BinanceUnavailable, IdempotencyConflict
 from orders.models import AccountShare, AccountShareStatus
 from orders.services.status import ms_to_datetime
@@ -77,4 +79,45 @@ def _submit(*, share: AccountShare) -> AccountShare:
         expire_time=ms_to_datetime(result.expire_time),
     )
     share.refresh_from_db()
+    return share
+
+
+@transaction.atomic
+def account_share_complete(
+    *,
+    request_id: str,
+    user_binance_id: str,
+    user_name: str | None = None,
+    share_id: str | None = None,
+    source: str,
+) -> AccountShare | None:
+    """The customer shared their Binance ID (SHARE_ACCOUNT_ID webhook, REFERENCE 3.9).
+
+    Moves the share to SHARED with the user's Binance ID; idempotent (a share already SHARED is
+    returned as is). Binance sends this only on consent, so it wins over a local expiry. Returns
+    None when no share has this requestId.
+    """
+    share = AccountShare.objects.select_for_update().filter(request_id=request_id).first()
+    if share is None:
+        return None
+    if share.status == AccountShareStatus.SHARED:
+        return share
+    previous = share.status
+    share.status = AccountShareStatus.SHARED
+    share.user_binance_id = user_binance_id
+    share.user_name = (user_name or "")[:128]
+    share.shared_at = timezone.now()
+    update_fields = ["status", "user_binance_id", "user_name", "shared_at", "updated_at"]
+    if share_id and not share.share_id:
+        share.share_id = share_id
+        update_fields.append("share_id")
+    share.save(update_fields=update_fields)
+    logger.info(
+        "account share %s -> SHARED source=%s requestId=%s shareId=%s",
+        previous,
+        source,
+        share.request_id,
+        share.share_id,
+    )
+    notify(event_type="account_share.completed", account_share=share)
     return share

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from binance_pay import QueryOrderResult
+from notifications.services import notify, order_event_type
 from orders.models import EventKind, Order, OrderStatus
 from orders.services.timeline import order_event_record
 
@@ -44,6 +45,7 @@ def order_status_apply(
     Returns the (re-read, locked) order.
     """
     order = Order.objects.select_for_update().get(pk=order_id)
+    initial_status = order.status
     target = status
     if target == OrderStatus.PAID and order.status in (OrderStatus.CANCELED, OrderStatus.EXPIRED):
         target = OrderStatus.PAID_AFTER_CLOSE
@@ -96,6 +98,9 @@ def order_status_apply(
         )
     if update_fields:
         order.save(update_fields=[*set(update_fields), "updated_at"])
+    # Merchant notification, stored in this transaction and sent after commit.
+    if event_type := order_event_type(previous=initial_status, status=order.status):
+        notify(event_type=event_type, order=order)
     return order
 
 

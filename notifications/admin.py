@@ -1,0 +1,118 @@
+"""Admin for merchant notifications: a read-only delivery log with a "redeliver" action.
+
+The application's notification secret and the signatures are never shown.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from notifications.models import Notification, NotificationAttempt
+from notifications.services import notification_redeliver
+
+
+class ReadOnlyMixin:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class NotificationAttemptInline(ReadOnlyMixin, admin.TabularInline):
+    model = NotificationAttempt
+    fields = (
+        "attempted_at",
+        "by",
+        "status_code",
+        "duration_ms",
+        "error",
+        "response_excerpt",
+        "url",
+    )
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = (
+        "public_id",
+        "event_type",
+        "application",
+        "reference",
+        "status",
+        "attempts",
+        "last_status_code",
+        "next_attempt_at",
+        "created_at",
+        "delivered_at",
+    )
+    list_filter = ("status", "event_type", "application")
+    list_select_related = ("application", "order", "account_share")
+    search_fields = (
+        "=public_id",
+        "=order__merchant_trade_no",
+        "=refund__refund_request_id",
+        "=account_share__request_id",
+    )
+    date_hierarchy = "created_at"
+    fields = (
+        "public_id",
+        "event_type",
+        "status",
+        "application",
+        "order",
+        "refund",
+        "account_share",
+        "url",
+        "attempts",
+        "next_attempt_at",
+        "retry_started_at",
+        "created_at",
+        "delivered_at",
+        "last_status_code",
+        "last_error",
+        "redelivery_requested_by",
+        "payload_pretty",
+    )
+    readonly_fields = fields
+    inlines = [NotificationAttemptInline]
+    actions = ["redeliver"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Notification]:
+        return super().get_queryset(request).defer("payload")
+
+    @admin.display(description="merchantTradeNo / requestId")
+    def reference(self, obj: Notification) -> str:
+        if obj.order is not None:
+            return obj.order.merchant_trade_no
+        return obj.account_share.request_id if obj.account_share is not None else ""
+
+    @admin.display(description="payload")
+    def payload_pretty(self, obj: Notification) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(obj.payload, indent=2, sort_keys=True))
+
+    def has_redeliver_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("notifications.redeliver_notification")
+
+    @admin.action(
+        description="Redeliver selected notifications (same event id, new retry window)",
+        permissions=["redeliver"],
+    )
+    def redeliver(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
+        count = 0
+        for notification in queryset:
+            notification_redeliver(notification=notification, by_user=request.user)
+            count += 1
+        self.message_user(request, f"{count} notification(s) queued for redelivery.", messages.INFO)

@@ -1,0 +1,121 @@
+"""Read-only admin for the webhook inbox (a ledger: nothing is added, edited or deleted here).
+
+The raw body is shown pretty-printed on the event's page and never loaded by the list. Stored
+headers are shown without the signature's value ("present (N chars)"). Staff with
+``webhooks.reprocess_webhookevent`` (group Finance) can process waiting or failed events again
+through the same service as ``manage.py webhooks_reprocess``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from backoffice.display import pre_json, redacted_headers
+from backoffice.templatetags.backoffice import badge
+from webhooks.models import WebhookEvent
+from webhooks.services import webhook_event_reprocess
+
+REPROCESS_PERMISSION = "webhooks.reprocess_webhookevent"
+MAX_REPROCESS = 50
+
+
+class WebhookEventChangeList(ChangeList):
+    def get_queryset(self, request: HttpRequest, exclude_parameters: Any = None) -> QuerySet:
+        # The raw body is large and stays out of lists.
+        return super().get_queryset(request, exclude_parameters).defer("body")
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "received_at",
+        "biz_type",
+        "biz_status",
+        "merchant_trade_no",
+        "status_badge",
+        "verification",
+        "attempts",
+    )
+    list_filter = ("status", "biz_type", "biz_status", "verification")
+    search_fields = ("merchant_trade_no__exact", "biz_id_str__exact", "dedupe_key__exact")
+    search_help_text = "Exact merchantTradeNo, bizIdStr (prepayId / shareId) or dedupe key."
+    date_hierarchy = "received_at"
+    list_per_page = 50
+    show_full_result_count = False
+    actions = ("reprocess",)
+    fields = (
+        "received_at",
+        "biz_type",
+        "biz_status",
+        "biz_id_str",
+        "order_link",
+        "dedupe_key",
+        "verification",
+        "cert_serial",
+        "headers_shown",
+        "status_badge",
+        "attempts",
+        "last_error",
+        "processed_at",
+        "next_attempt_at",
+        "body_pretty",
+    )
+    readonly_fields = fields
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return WebhookEventChangeList
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj: WebhookEvent) -> SafeString:
+        return badge(obj.status, obj.get_status_display())
+
+    @admin.display(description="merchantTradeNo")
+    def order_link(self, obj: WebhookEvent) -> SafeString | str:
+        if not obj.merchant_trade_no:
+            return "-"
+        url = reverse(f"{self.admin_site.name}:orders_order_changelist")
+        return format_html(
+            '<a href="{}?q={}">{}</a>', url, obj.merchant_trade_no, obj.merchant_trade_no
+        )
+
+    @admin.display(description="headers (signature hidden)")
+    def headers_shown(self, obj: WebhookEvent) -> SafeString:
+        return pre_json(redacted_headers(obj.headers))
+
+    @admin.display(description="body (as received, pretty-printed)")
+    def body_pretty(self, obj: WebhookEvent) -> SafeString:
+        return pre_json(bytes(obj.body))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_reprocess_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(REPROCESS_PERMISSION)
+
+    @admin.action(description="Reprocess selected events now", permissions=["reprocess"])
+    def reprocess(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> None:
+        events = list(queryset.defer("body")[: MAX_REPROCESS + 1])
+        if len(events) > MAX_REPROCESS:
+            self.message_user(request, f"Select at most {MAX_REPROCESS} events.", messages.ERROR)
+            return
+        for event in events:
+            outcome = webhook_event_reprocess(event_id=event.pk)
+            result = outcome or "already final, left as it is"
+            self.log_change(request, event, f"Reprocessed: {result}")
+            level = messages.ERROR if outcome == "failed" else messages.INFO
+            self.message_user(request, f"Event {event.pk} ({event}): {result}", level)

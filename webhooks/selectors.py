@@ -1,0 +1,25 @@
+"""Reads of the webhook inbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from webhooks.models import WebhookEvent
+
+
+def webhook_event_ids(
+    *,
+    ids: Sequence[int] | None = None,
+    status: str | None = None,
+    since: dt.datetime | None = None,
+) -> list[int]:
+    """Ids of the events matching every filter given, oldest first."""
+    qs = WebhookEvent.objects.all()
+    if ids:
+        qs = qs.filter(pk__in=ids)
+    if status:
+        qs = qs.filter(status=status)
+    if since:
+        qs = qs.filter(received_at__gte=since)
+    return list(qs.order_by("received_at", "id").values_list("pk", flat=True))

@@ -1,0 +1,93 @@
+"""Storing a verified delivery: one INSERT, one commit, then the processing task is enqueued."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from contextlib import nullcontext
+from functools import partial
+
+from django.db import IntegrityError, transaction
+
+from binance_pay import MalformedNotification, WebhookNotification
+from webhooks.models import WebhookEvent
+from webhooks.publish import publish_fail_fast
+from webhooks.verification import VerifiedDelivery
+
+logger = logging.getLogger(__name__)
+
+MAX_TRADE_NO_CHARS = 64
+
+
+def dedupe_key(notification: WebhookNotification, body: bytes) -> str:
+    """``bizType:bizIdStr:bizStatus`` (REFERENCE 4.11); for ``PAY_REFUND`` plus the refund's id.
+
+    A refund's bizId is the *order's* prepayId (REFERENCE 3.6), so without ``refundRequestId``
+    two partial refunds of one order would look like one event. A refund notification whose
+    refundRequestId cannot be read is keyed by its body instead: it is stored (and will fail
+    processing, visibly), and its exact replays still dedupe.
+    """
+    key = f"{notification.biz_type}:{notification.biz_id_str}:{notification.biz_status}"
+    if notification.biz_type == "PAY_REFUND":
+        try:
+            suffix = notification.refund_data().refund_info.refund_request_id
+        except MalformedNotification:
+            suffix = "body-" + hashlib.sha256(body).hexdigest()[:32]
+        key = f"{key}:{suffix}"
+    return key
+
+
+def _merchant_trade_no(notification: WebhookNotification) -> str:
+    data = notification.data
+    value = data.get("merchantTradeNo") if isinstance(data, dict) else None
+    if isinstance(value, str) and len(value) <= MAX_TRADE_NO_CHARS:
+        return value
+    return ""
+
+
+def webhook_event_store(*, delivery: VerifiedDelivery) -> WebhookEvent | None:
+    """Store a verified delivery and enqueue its processing once committed.
+
+    Returns the new event, or None for a duplicate: the unique ``dedupe_key`` decides, also
+    between concurrent deliveries (never check-then-insert).
+    Database errors other than the duplicate propagate: the caller must not answer SUCCESS.
+    """
+    notification = delivery.notification
+    key = dedupe_key(notification, delivery.body)
+    # Normally no transaction is open here and the INSERT autocommits: one round trip, committed
+    # when it returns. Inside a caller's transaction it gets a savepoint, so that a duplicate
+    # does not break that transaction.
+    in_transaction = transaction.get_connection().in_atomic_block
+    try:
+        with transaction.atomic() if in_transaction else nullcontext():
+            event = WebhookEvent.objects.create(
+                body=delivery.body,
+                headers=delivery.headers,
+                cert_serial=delivery.cert_serial,
+                biz_type=notification.biz_type,
+                biz_id_str=notification.biz_id_str,
+                biz_status=notification.biz_status,
+                merchant_trade_no=_merchant_trade_no(notification),
+                dedupe_key=key,
+            )
+    except IntegrityError:
+        logger.info("webhook duplicate dedupeKey=%s bizIdStr=%s", key, notification.biz_id_str)
+        return None
+    # Runs at once when committed already, else after the caller's commit.
+    transaction.on_commit(partial(enqueue_processing, event.pk))
+    logger.info(
+        "webhook stored event=%s bizType=%s bizStatus=%s bizIdStr=%s merchantTradeNo=%s",
+        event.pk,
+        event.biz_type,
+        event.biz_status,
+        event.biz_id_str,
+        event.merchant_trade_no or "-",
+    )
+    return event
+
+
+def enqueue_processing(event_id: int) -> bool:
+    """Publish ``webhooks.process_event``; never raises, never blocks long (webhooks.publish)."""
+    from webhooks.tasks import process_event
+
+    return publish_fail_fast(process_event, event_id)

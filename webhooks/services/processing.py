@@ -1,0 +1,167 @@
+"""Processing one stored event: claim it, run its handler, record the outcome on the row.
+
+Safe to run twice, and concurrently: the claim skips final events under a row lock, handlers are
+idempotent (webhooks.services.handlers) and the outcome is written only while the row is still
+waiting. No transaction is open while a handler calls Binance (STYLE rule 6): the claim and the
+outcome are two short writes around it.
+
+Outcomes: processed, ignored (no handler for this bizType/bizStatus: stored, never an error),
+orphan (no matching order/refund/share yet: retried with backoff for a day, alert after 15 min),
+flagged (amount/currency mismatch), failed (terminal; ``last_error`` says why). Retryable errors
+(Binance unreachable) propagate for the task to retry, and the row keeps waiting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.db import InterfaceError, OperationalError, transaction
+from django.utils import timezone
+
+from binance_pay import MalformedNotification, TransportError, parse_notification
+from orders.errors import BinanceRefused, BinanceUnavailable
+from paysvc import metrics
+from webhooks.models import FINAL_STATUSES, WAITING_STATUSES, EventStatus, WebhookEvent
+from webhooks.services.handlers import HANDLERS, Outcome, biz_type_label
+
+logger = logging.getLogger(__name__)
+
+RETRYABLE_ERRORS = (TransportError, BinanceUnavailable)
+# Orphans: retried on this schedule (seconds after each attempt, the last one repeating)...
+ORPHAN_BACKOFF_SECONDS = (30, 60, 120, 300, 600, 900)
+# ...for this long after receipt, then failed; an alert is logged once they are this old.
+ORPHAN_GIVE_UP = dt.timedelta(days=1)
+ORPHAN_ALERT_AFTER = dt.timedelta(minutes=15)
+# "Try again later" (e.g. the order's amount is not known yet).
+RETRY_LATER_SECONDS = 30
+# While the task retries a Binance outage itself, the sweeper leaves the event alone this long
+# (well over what all the task's retries take together, webhooks.tasks).
+TASK_RETRY_WINDOW_SECONDS = 660
+MAX_ERROR_CHARS = 2000
+
+
+def webhook_event_process(*, event_id: int, final_attempt: bool = False) -> str | None:
+    """Process event ``event_id`` once. Returns the status recorded, or None if there was
+    nothing to do (unknown id, or already final).
+
+    Raises the retryable errors (RETRYABLE_ERRORS) unless ``final_attempt``, in which case the
+    event is marked failed instead. Database connection errors propagate and leave the event
+    waiting for the sweeper.
+    """
+    event = _claim(event_id)
+    if event is None:
+        return None
+    try:
+        outcome = _dispatch(event)
+    except RETRYABLE_ERRORS as exc:
+        if final_attempt:
+            outcome = Outcome(EventStatus.FAILED, f"gave up after {event.attempts} attempts: {exc}")
+        else:
+            _defer(event, exc)
+            raise
+    except (OperationalError, InterfaceError):
+        raise
+    except MalformedNotification as exc:
+        outcome = Outcome(EventStatus.FAILED, f"malformed notification data: {exc}")
+    except BinanceRefused as exc:
+        outcome = Outcome(EventStatus.FAILED, f"Binance refused: {exc}")
+    except Exception as exc:
+        logger.exception("webhook event %s failed", event.pk)
+        outcome = Outcome(EventStatus.FAILED, f"{type(exc).__name__}: {exc}")
+    return _record(event, outcome)
+
+
+def webhook_event_reprocess(*, event_id: int) -> str | None:
+    """Process a waiting or failed event again now (admin/command). Final successes are left."""
+    WebhookEvent.objects.filter(pk=event_id, status=EventStatus.FAILED).update(
+        status=EventStatus.RECEIVED, next_attempt_at=None
+    )
+    return webhook_event_process(event_id=event_id, final_attempt=True)
+
+
+@transaction.atomic
+def _claim(event_id: int) -> WebhookEvent | None:
+    event = WebhookEvent.objects.select_for_update().filter(pk=event_id).first()
+    if event is None:
+        logger.warning("webhook event %s does not exist", event_id)
+        return None
+    if event.status in FINAL_STATUSES:
+        return None
+    event.attempts += 1
+    event.save(update_fields=["attempts"])
+    return event
+
+
+def _dispatch(event: WebhookEvent) -> Outcome:
+    notification = parse_notification(bytes(event.body))
+    handler = HANDLERS.get((notification.biz_type, notification.biz_status))
+    if handler is None:
+        return Outcome(EventStatus.IGNORED, "no handler for this bizType/bizStatus")
+    return handler(event, notification)
+
+
+def _record(event: WebhookEvent, outcome: Outcome) -> str:
+    now = timezone.now()
+    age = now - event.received_at
+    status, note = outcome.status, outcome.note
+    next_attempt_at = None
+    if status in WAITING_STATUSES:
+        if age > ORPHAN_GIVE_UP:
+            status, note = EventStatus.FAILED, f"still waiting after {ORPHAN_GIVE_UP}: {note}"
+        elif status == EventStatus.ORPHAN:
+            step = min(event.attempts, len(ORPHAN_BACKOFF_SECONDS)) - 1
+            next_attempt_at = now + dt.timedelta(seconds=ORPHAN_BACKOFF_SECONDS[max(step, 0)])
+        else:
+            next_attempt_at = now + dt.timedelta(seconds=RETRY_LATER_SECONDS)
+    final = status in FINAL_STATUSES
+    # Only while still waiting: a concurrent run that finished first keeps its result.
+    WebhookEvent.objects.filter(pk=event.pk, status__in=WAITING_STATUSES).update(
+        status=status,
+        last_error="" if status == EventStatus.PROCESSED else note[:MAX_ERROR_CHARS],
+        processed_at=now if final else None,
+        next_attempt_at=next_attempt_at,
+    )
+    metrics.WEBHOOK_EVENTS_PROCESSED.labels(biz_type_label(event.biz_type), status).inc()
+    if final:
+        metrics.WEBHOOK_PROCESSING_LAG.observe(age.total_seconds())
+    log = logger.warning if status in (EventStatus.FAILED, EventStatus.FLAGGED) else logger.info
+    log(
+        "webhook event %s %s bizType=%s bizStatus=%s bizIdStr=%s merchantTradeNo=%s attempt=%s: %s",
+        event.pk,
+        status,
+        event.biz_type,
+        event.biz_status,
+        event.biz_id_str,
+        event.merchant_trade_no or "-",
+        event.attempts,
+        note,
+    )
+    if status == EventStatus.ORPHAN and age > ORPHAN_ALERT_AFTER:
+        logger.error(
+            "ALERT webhook event %s still orphan after %d min bizType=%s bizIdStr=%s "
+            "merchantTradeNo=%s: %s",
+            event.pk,
+            age.total_seconds() // 60,
+            event.biz_type,
+            event.biz_id_str,
+            event.merchant_trade_no or "-",
+            note,
+        )
+    return status
+
+
+def _defer(event: WebhookEvent, exc: Exception) -> None:
+    """The task will retry: note why, and keep the sweeper off it meanwhile."""
+    WebhookEvent.objects.filter(pk=event.pk, status__in=WAITING_STATUSES).update(
+        last_error=f"retrying: {type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS],
+        next_attempt_at=timezone.now() + dt.timedelta(seconds=TASK_RETRY_WINDOW_SECONDS),
+    )
+    metrics.WEBHOOK_EVENTS_PROCESSED.labels(biz_type_label(event.biz_type), "retry").inc()
+    logger.warning(
+        "webhook event %s will be retried bizIdStr=%s merchantTradeNo=%s: %s",
+        event.pk,
+        event.biz_id_str,
+        event.merchant_trade_no or "-",
+        exc,
+    )

@@ -1,0 +1,110 @@
+"""``POST /webhooks/binance-pay/``: Binance Pay's webhook receiver (DESIGN "Binance webhook
+receiver"; REFERENCE 3).
+
+A plain Django view, no DRF: it must stay cheap (hundreds of deliveries per second per core).
+Bogus deliveries are refused before anything is written (webhooks.verification); a verified one
+is stored and committed, and only then answered ``{"returnCode":"SUCCESS","returnMessage":null}``
+(REFERENCE 3.5). Processing happens in a Celery task enqueued after the commit. Refusals answer
+a 4xx ``{"returnCode":"FAIL","returnMessage":"<reason>"}``; a 503 when the event could not be
+stored or a new certificate could not be fetched, so that Binance retries.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_variables
+
+from paysvc import metrics
+from webhooks.services import webhook_event_store
+from webhooks.services.handlers import biz_type_label
+from webhooks.verification import Rejected, verify_delivery
+
+logger = logging.getLogger(__name__)
+
+SUCCESS_BODY = b'{"returnCode":"SUCCESS","returnMessage":null}'
+JSON = "application/json"
+
+
+@csrf_exempt
+def binance_pay_webhook(request: HttpRequest) -> HttpResponse:
+    """Receive one Binance Pay notification."""
+    started = time.perf_counter()
+    metrics.WEBHOOKS_RECEIVED.inc()
+    try:
+        response = _receive(request)
+    except Rejected as rejection:
+        metrics.WEBHOOKS_REJECTED.labels(rejection.reason).inc()
+        logger.info("webhook rejected reason=%s status=%s", rejection.reason, rejection.status)
+        response = _fail(rejection)
+    metrics.WEBHOOK_INTAKE_SECONDS.observe(time.perf_counter() - started)
+    return response
+
+
+@sensitive_variables("body")
+def _receive(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        raise Rejected("method_not_allowed", "use POST", status=405)
+    body = _body(request)
+    _check_content_type(request)
+    delivery = verify_delivery(request.META, body)
+    metrics.WEBHOOKS_VERIFIED.labels(biz_type_label(delivery.notification.biz_type)).inc()
+    try:
+        event = webhook_event_store(delivery=delivery)
+    except DatabaseError:
+        logger.exception(
+            "webhook could not be stored bizIdStr=%s", delivery.notification.biz_id_str
+        )
+        raise Rejected(
+            "storage_unavailable", "could not store the event; retry", status=503
+        ) from None
+    if event is None:
+        metrics.WEBHOOKS_DUPLICATE.inc()
+    return HttpResponse(SUCCESS_BODY, content_type=JSON)
+
+
+def _body(request: HttpRequest) -> bytes:
+    limit = int(settings.BINANCE_PAY_WEBHOOK_MAX_BYTES)
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:  # refused before reading a byte
+        raise Rejected("too_large", f"body over {limit} bytes", status=413)
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        raise Rejected("too_large", f"body over {limit} bytes", status=413) from None
+    if len(body) > limit:
+        raise Rejected("too_large", f"body over {limit} bytes", status=413)
+    if not body:
+        raise Rejected("empty_body", "the body is empty")
+    return body
+
+
+def _check_content_type(request: HttpRequest) -> None:
+    charset = request.content_params.get("charset", "utf-8").lower()
+    if request.content_type != JSON or charset not in ("utf-8", "utf8"):
+        raise Rejected(
+            "unsupported_media_type", "Content-Type must be application/json (UTF-8)", status=415
+        )
+    encoding = request.META.get("HTTP_CONTENT_ENCODING", "")
+    if encoding and encoding.lower() != "identity":
+        raise Rejected("unsupported_media_type", "Content-Encoding is not supported", status=415)
+
+
+def _fail(rejection: Rejected) -> HttpResponse:
+    body = json.dumps({"returnCode": "FAIL", "returnMessage": rejection.message})
+    response = HttpResponse(body, status=rejection.status, content_type=JSON)
+    if rejection.status == 405:
+        response["Allow"] = "POST"
+    if rejection.status == 503:
+        response["Retry-After"] = "30"
+    return response
