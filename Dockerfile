@@ -21,4 +21,4 @@ RUN DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --noinpu
 
 USER paysvc
 EXPOSE 8000 8090
-CMD ["gunicorn", "paysvc.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", "--access-logfile", "-"]
+CMD ["gunicorn", "paysvc.wsgi", "--config", "python:paysvc.gunicorn_conf", "--bind", "0.0.0.0:8000"]

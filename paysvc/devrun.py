@@ -11,6 +11,7 @@ Every default below is a local-only demo value; anything already set in the envi
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -65,9 +66,8 @@ def children(env: dict[str, str]) -> list[Child]:
         Child(
             "web",
             [
-                python, "-m", "gunicorn", "paysvc.wsgi",
+                python, "-m", "gunicorn", "paysvc.wsgi", "--config", "python:paysvc.gunicorn_conf",
                 "--bind", f"127.0.0.1:{env['PAYSVC_PORT']}",
-                "--workers", "2", "--threads", "4", "--access-logfile", "-",
             ],
         ),
         Child("worker", [python, "-m", "celery", "-A", "paysvc", "worker", "-l", "INFO",
@@ -154,6 +154,8 @@ def stop_all(procs: list[Child]) -> None:
 def main() -> int:
     env = demo_environment()
     (BASE_DIR / "var").mkdir(exist_ok=True)
+    # Metric values of an earlier run (web, worker and beat all write here) must not count.
+    shutil.rmtree(BASE_DIR / "var" / "prometheus", ignore_errors=True)
     manage(env, "migrate", "--noinput", "-v", "0")
     manage(env, "collectstatic", "--noinput", "-v", "0")
     demo = manage(env, "demo_setup")

@@ -5,8 +5,11 @@ Live tests pass DJANGO_SETTINGS_MODULE on to the processes they start, so those 
 """
 
 import os
+import tempfile
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production")
+# Metric files of this run only (child processes inherit the variable).
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="paysvc-metrics-"))
 
 from paysvc.settings import *  # noqa: F403
 
