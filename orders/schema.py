@@ -329,8 +329,10 @@ IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     description="Makes retrying safe. The first answer to a key is stored (for this API key's "
     "client application) and replayed, with `Idempotent-Replayed: true`, for every later request "
     "with the same key and the same body; the same key with another body is a 409. Use one key "
-    "per checkout attempt, e.g. a UUID: at most 255 printable characters.",
-    examples=[OpenApiExample("UUID", value="3f1c2b9e-4a57-4e0b-9d8e-1b2c3d4e5f60")],
+    "per checkout attempt, e.g. a UUID such as `3f1c2b9e-4a57-4e0b-9d8e-1b2c3d4e5f60`: at most "
+    "255 printable characters.",
+    # No `example`: the docs page would pre-fill it, and a second try with another body would
+    # then be a 409 that surprises whoever is trying the API.
 )
 IDEMPOTENT_REPLAYED_HEADER = OpenApiParameter(
     "Idempotent-Replayed",
@@ -470,7 +472,6 @@ class AccountShareRequestSchema(_RenamedRequestSerializer):
 
 CRYPTO_ORDER_REQUEST = {
     "env": {"terminalType": "WEB", "orderClientIp": "203.0.113.7", "cookieId": "9c1e2f3a4b5d"},
-    "merchantTradeNo": "9825382937292",
     "orderAmount": "25.17",
     "currency": "USDT",
     "goods": {
@@ -540,8 +541,8 @@ ORDER_CREATE_EXAMPLES = [
         summary="Crypto order with goods, env, shipping and buyer",
         value=CRYPTO_ORDER_REQUEST,
         description="25.17 USDT for one ice cream, with everything Binance uses for risk "
-        "control. Give your own `merchantTradeNo` (letters and digits, at most 32) or leave it "
-        "out and use the one in the answer.",
+        "control. paysvc generates the `merchantTradeNo` (see the answer); to use your own, add "
+        '`"merchantTradeNo": "..."` (letters and digits, at most 32, never reused).',
         request_only=True,
     ),
     OpenApiExample(
