@@ -16,7 +16,7 @@ import sys
 import time
 from typing import Any
 
-from bench.common import progress, report, summary_ms
+from bench.common import bench_database, progress, report, summary_ms
 
 ORDERS = int(os.environ.get("BENCH_ADMIN_ORDERS", "100000"))
 RUNS = int(os.environ.get("BENCH_ADMIN_RUNS", "30"))
@@ -26,17 +26,7 @@ BENCH_DB = "paysvc_bench_admin"
 
 
 def database_url() -> tuple[str, bool]:
-    """(url, owned): DATABASE_URL as it is, else a fresh local database this bench owns."""
-    if os.environ.get("DATABASE_URL"):
-        return os.environ["DATABASE_URL"], False
-    import psycopg
-
-    with psycopg.connect(
-        "postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True, connect_timeout=3
-    ) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
-    return f"postgres://postgres@127.0.0.1:5432/{BENCH_DB}", True
+    return bench_database(BENCH_DB)
 
 
 def setup_django(url: str) -> None:

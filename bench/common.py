@@ -98,3 +98,21 @@ def progress(done: int, total: float, started: float, label: str) -> None:
     bar = "#" * int(frac * 30)
     sys.stderr.write(f"\r{label} [{bar:<30}] {frac * 100:5.1f}% {time.monotonic() - started:6.1f}s")
     sys.stderr.flush()
+
+
+LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432"
+
+
+def bench_database(name: str) -> tuple[str, bool]:
+    """(url, fresh): DATABASE_URL as given, else a new database `name` on the local PostgreSQL.
+
+    A fresh database is dropped first if an earlier run left it (the bench owns it).
+    """
+    if os.environ.get("DATABASE_URL"):
+        return os.environ["DATABASE_URL"], False
+    import psycopg
+
+    with psycopg.connect(f"{LOCAL_POSTGRES}/postgres", autocommit=True, connect_timeout=3) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+    return f"postgres://postgres@127.0.0.1:5432/{name}", True

@@ -25,6 +25,7 @@ from pathlib import Path
 from bench.common import (
     REPO_ROOT,
     base_env,
+    bench_database,
     free_port,
     process,
     progress,
@@ -60,20 +61,12 @@ BODY = json.dumps(
 
 def database_url() -> tuple[str, str]:
     """(url, description): DATABASE_URL, else a fresh local PostgreSQL database, else SQLite."""
-    if os.environ.get("DATABASE_URL"):
-        return os.environ["DATABASE_URL"], "DATABASE_URL"
     try:
-        import psycopg
-
-        with psycopg.connect(
-            "postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True, connect_timeout=3
-        ) as conn:
-            conn.execute("DROP DATABASE IF EXISTS paysvc_bench")
-            conn.execute("CREATE DATABASE paysvc_bench")
-        return "postgres://postgres@127.0.0.1:5432/paysvc_bench", "PostgreSQL 127.0.0.1"
+        url, fresh = bench_database("paysvc_bench")
     except Exception:  # no local PostgreSQL: fall back to SQLite (figures not comparable)
         path = Path(tempfile.mkdtemp()) / "bench.sqlite3"
         return f"sqlite:///{path}", "SQLite (no PostgreSQL reachable)"
+    return url, "PostgreSQL 127.0.0.1" if fresh else "DATABASE_URL"
 
 
 def manage(env: dict[str, str], *args: str) -> str:

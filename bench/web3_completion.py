@@ -42,7 +42,16 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from bench.common import REPO_ROOT, base_env, free_port, process, progress, report, summary_ms
+from bench.common import (
+    REPO_ROOT,
+    base_env,
+    bench_database,
+    free_port,
+    process,
+    progress,
+    report,
+    summary_ms,
+)
 
 DURATION_S = float(os.environ.get("BENCH_SECONDS", "20"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
@@ -74,17 +83,7 @@ def open_user_id(n: int) -> str:
 
 # -- database ------------------------------------------------------------------------------------
 def database_url() -> tuple[str, bool]:
-    """(url, fresh): DATABASE_URL as given, else a new database on the local server."""
-    if os.environ.get("DATABASE_URL"):
-        return os.environ["DATABASE_URL"], False
-    import psycopg
-
-    with psycopg.connect(
-        "postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True, connect_timeout=3
-    ) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
-    return f"postgres://postgres@127.0.0.1:5432/{DB_NAME}", True
+    return bench_database(DB_NAME)
 
 
 def psycopg_url(url: str) -> str:

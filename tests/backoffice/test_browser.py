@@ -6,11 +6,9 @@ dashboard and of an order page go to var/screenshots/."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,46 +18,22 @@ from django.utils import timezone
 from orders.models import EventSource, Order, OrderStatus, Refund
 from orders.services import order_create, order_sync
 from tests.backoffice.factories import PASSWORD, order_factory, paid_order, staff_user
+from tests.browser import MISSING_REASON, SCREENSHOTS, chromium_missing, launch_chromium
 from tests.clients.factories import application_factory
 from webhooks.models import WebhookEvent
 
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+SHOTS = SCREENSHOTS
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.live,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is not installed"),
+    pytest.mark.skipif(chromium_missing(), reason=MISSING_REASON),
 ]
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
-    # synchronous and safe (Django only sees a loop and refuses by default).
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+    with launch_chromium() as instance:
         yield instance
-        instance.close()
-    if previous is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,37 +10,22 @@ from typing import Any
 
 import pytest
 
-from .conftest import REPO, LiveSandbox, Receiver, order_payload
+from tests.browser import MISSING_REASON, SCREENSHOTS, chromium_missing, launch_chromium
 
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = REPO / "var" / "screenshots"
+from .conftest import LiveSandbox, Receiver, order_payload
+
+SHOTS = SCREENSHOTS
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.live,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is not installed"),
+    pytest.mark.skipif(chromium_missing(), reason=MISSING_REASON),
 ]
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+    with launch_chromium() as instance:
         yield instance
-        instance.close()
 
 
 @pytest.fixture
