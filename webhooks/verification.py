@@ -11,7 +11,9 @@ Nonce store: ``nonce -> sha256(body)`` kept for twice the timestamp window (RELI
 The same nonce with the same body is an exact replay and goes on (the event's unique key makes it
 a no-op, and it is answered SUCCESS as Binance expects); the same nonce with another body is
 refused. When the cache is down the check is skipped (logged): the signature, the window and the
-unique constraint still hold, and refusing every webhook would be worse.
+unique constraint still hold, and refusing every webhook would be worse. After a failure the
+store is left alone for ``NONCE_STORE_PAUSE_SECONDS``: a hung Redis would otherwise cost every
+delivery a socket timeout (RELIABILITY b.3 #18, #25).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -57,6 +60,9 @@ _FORMATS = {
 NONCE_KEY_PREFIX = "webhooks:nonce:"
 # Longest id we store; Binance's are 18-19 digits, bizType/bizStatus short words.
 MAX_ID_CHARS = 64
+# After the nonce store (the cache) fails, skip it this long (cf. webhooks.publish).
+NONCE_STORE_PAUSE_SECONDS = 5.0
+_nonce_store_paused_until = 0.0
 
 
 class Rejected(Exception):
@@ -163,6 +169,9 @@ def _parse(body: bytes) -> WebhookNotification:
 
 
 def _check_nonce(nonce: str, body: bytes) -> None:
+    global _nonce_store_paused_until
+    if time.monotonic() < _nonce_store_paused_until:
+        return  # failed moments ago (logged then); not worth another timeout
     key = NONCE_KEY_PREFIX + nonce
     digest = hashlib.sha256(body).hexdigest()[:32]
     ttl = 2 * int(settings.BINANCE_PAY_WEBHOOK_TOLERANCE_SECONDS)
@@ -171,7 +180,12 @@ def _check_nonce(nonce: str, body: bytes) -> None:
             return
         seen = cache.get(key)
     except Exception:
-        logger.warning("nonce store unavailable; nonce not checked", exc_info=True)
+        _nonce_store_paused_until = time.monotonic() + NONCE_STORE_PAUSE_SECONDS
+        logger.warning(
+            "nonce store unavailable; nonces not checked for %.0f s",
+            NONCE_STORE_PAUSE_SECONDS,
+            exc_info=True,
+        )
         return
     if seen is not None and seen != digest:
         raise Rejected("nonce_reused", "BinancePay-Nonce was already used for another body")

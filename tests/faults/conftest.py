@@ -13,6 +13,7 @@ Counts are read from the database. Figures are printed (run with ``-s`` to see t
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import http.client
 import json
@@ -48,7 +49,7 @@ SWEEP_SECONDS = 2.0  # beat's sweeper interval in these tests (production: 30 s)
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
 
-# -- processes ---------------------------------------------------------------------------------
+# -- processes ------------------------------------------------------------------------------------
 
 
 class Proc:
@@ -97,10 +98,8 @@ class Proc:
     def kill_group(self, sig: int = signal.SIGKILL) -> None:
         """Signal the whole group at once (a container kill when SIGKILL)."""
         assert self.proc is not None
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, sig)
-        except ProcessLookupError:
-            pass
         if sig == signal.SIGKILL:
             self.proc.wait()
 
@@ -109,15 +108,11 @@ class Proc:
             return
         if self.proc.poll() is None:
             self.proc.terminate()
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                pass
         # Whatever is left in its group (a hung main, orphaned pool children) goes too.
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
         if self.proc.poll() is None:
             self.proc.wait()
 
@@ -137,8 +132,10 @@ class Processes:
         self.started.append(proc)
         return proc
 
-    def web(self, env: dict[str, str], *, workers: int = 2, threads: int = 8) -> str:
-        port = free_port()
+    def web(
+        self, env: dict[str, str], *, workers: int = 2, threads: int = 8, port: int | None = None
+    ) -> str:
+        port = port or free_port()
         argv = [
             sys.executable, "-m", "gunicorn", "paysvc.wsgi", "--bind", f"127.0.0.1:{port}",
             "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
@@ -174,6 +171,13 @@ class Processes:
         assert started and proc.alive(), proc.log()[-3000:]
         return proc
 
+    def sandbox(self, env: dict[str, str]) -> str:
+        """``python -m sandbox serve`` (Binance); SANDBOX_PORT must be in ``env``."""
+        proc = self.start("sandbox", [sys.executable, "-m", "sandbox", "serve"], env)
+        url = f"http://127.0.0.1:{env['SANDBOX_PORT']}"
+        _wait_for_http(url + "/sandbox/health", proc)
+        return url
+
     def stop_all(self) -> None:
         for proc in reversed(self.started):
             proc.stop()
@@ -208,7 +212,7 @@ def processes(tmp_path: Path) -> Iterator[Processes]:
         procs.stop_all()
 
 
-# -- a private Redis -------------------------------------------------------------------------------
+# -- a private Redis ------------------------------------------------------------------------------
 
 
 class PrivateRedis:
@@ -257,10 +261,20 @@ class PrivateRedis:
     def kill(self) -> None:
         """Crash it (SIGKILL): its data is gone, connections are refused until restarted."""
         if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)
             self.proc.kill()
             self.proc.wait()
 
     stop = kill
+
+    def hang(self) -> None:
+        """SIGSTOP: connections are still accepted (by the kernel), nothing is answered."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGCONT)
 
 
 @pytest.fixture
@@ -277,7 +291,7 @@ def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
         server.kill()
 
 
-# -- a private PostgreSQL cluster ------------------------------------------------------------------
+# -- a private PostgreSQL cluster -----------------------------------------------------------------
 
 
 def _pg_bindir() -> Path | None:
@@ -312,7 +326,9 @@ class PrivatePostgres:
             [*self._as, *argv], capture_output=True, text=True, timeout=timeout, check=False
         )
         if done.returncode != 0:
-            raise RuntimeError(f"{argv[0]} failed ({done.returncode}): {done.stderr or done.stdout}")
+            raise RuntimeError(
+                f"{argv[0]} failed ({done.returncode}): {done.stderr or done.stdout}"
+            )
 
     def init(self) -> None:
         self._run(
@@ -331,7 +347,7 @@ class PrivatePostgres:
         )  # fmt: skip
 
     def stop(self, mode: str = "immediate") -> None:
-        """``immediate``: the server quits at once, like a crash; clients see dropped connections."""
+        """``immediate``: the server quits at once, like a crash; connections drop."""
         self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
 
     def running(self) -> bool:
@@ -357,10 +373,8 @@ class PrivatePostgres:
 
     def destroy(self) -> None:
         if self.running():
-            try:
+            with contextlib.suppress(Exception):
                 self.stop("immediate")
-            except Exception:
-                pass
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -383,7 +397,7 @@ def private_postgres() -> Iterator[PrivatePostgres]:
         cluster.destroy()
 
 
-# -- Binance, as far as the intake needs it --------------------------------------------------------
+# -- Binance, as far as the intake needs it -------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
@@ -463,7 +477,7 @@ def paysvc_env(
     return env
 
 
-# -- load --------------------------------------------------------------------------------------------
+# -- load -----------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -479,14 +493,16 @@ class Answer:
 class Sending:
     """POSTs pre-signed deliveries at ``rate`` per second from ``threads`` keep-alive clients.
 
-    Request i is sent at ``t0 + i / rate`` (or as soon as a client is free); each answer is
-    recorded with its send time, so that a test can pick the ones sent during a fault.
+    Request i is sent at ``t0 + i / rate``; each answer is recorded with its send time, so that a
+    test can pick the ones sent during a fault. With enough clients (``threads`` > rate x the
+    slowest answer) the arrivals do not wait for the answers, as Binance's would not: slow
+    answers then show as queueing instead of being hidden by a slower sender.
     """
 
     url: str
     deliveries: Sequence[tuple[bytes, dict[str, str]]]
     rate: float
-    threads: int = 8
+    threads: int = 64
     timeout: float = 10.0
     answers: list[Answer] = field(default_factory=list)
     t0: float = 0.0
@@ -565,7 +581,7 @@ def make_orders(n: int) -> list[Any]:
     return [order_factory(application=application) for _ in range(n)]
 
 
-# -- figures and checks -------------------------------------------------------------------------
+# -- figures and checks ---------------------------------------------------------------------------
 
 
 def ms(seconds: Sequence[float]) -> dict[str, float]:
@@ -654,3 +670,21 @@ def free_closed_port() -> int:
     with socket.socket() as sock:
         assert sock.connect_ex(("127.0.0.1", port)) != 0
     return port
+
+
+@pytest.fixture
+def stack_env(private_redis: PrivateRedis, cert_stub: str) -> Callable[..., dict[str, str]]:
+    """``stack_env(**overrides)``: env of paysvc processes on the test database, with the private
+    Redis as broker (db 0) and cache (db 1)."""
+    from tests.live import test_database_url
+
+    def make(**overrides: str) -> dict[str, str]:
+        return paysvc_env(
+            database_url=test_database_url(),
+            broker_url=private_redis.url(0),
+            cache_url=private_redis.url(1),
+            binance_url=cert_stub,
+            **overrides,
+        )
+
+    return make

@@ -1,0 +1,185 @@
+"""Celery workers killed mid-task (RELIABILITY b.3 #21, #22).
+
+A real prefork worker (concurrency 2; acks_late, reject_on_worker_lost and prefetch 1 come from
+the settings) works through a backlog of 300 webhook events on a private Redis; the test
+SIGKILLs a pool child, or the whole worker (main process and pool at once, as a container kill).
+The visibility timeout stays at its production value (3600 s), so Redis itself gives nothing back
+during the test: which mechanism recovered what is part of each test.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import time
+
+import pytest
+from django.db import connection
+from kombu import Connection
+
+from orders.models import OrderEvent
+from tests.faults.conftest import (
+    SUCCESS,
+    Sending,
+    assert_exactly_once,
+    deliveries_for,
+    make_orders,
+    outcome_counts,
+    processed_count,
+    report,
+    wait_processed,
+)
+from tests.live import wait_until
+from tests.webhooks.factories import WEBHOOK_PATH
+from webhooks.models import WAITING_STATUSES, WebhookEvent
+
+pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
+
+N = 300
+RATE = 300.0  # faster than the worker: a backlog builds, both pool processes stay busy
+
+
+def test_a_pool_process_killed_mid_task_is_redelivered_at_once_and_applied_once(
+    stack_env, processes, private_redis, signer
+):
+    """#21: SIGKILL pool processes while they work (until one is caught after claiming its
+    event). No sweeper runs here, and Redis would redeliver only after 3600 s: everything is
+    recovered by reject_on_worker_lost (the task is requeued when its process is lost)."""
+    orders = make_orders(N)
+    ids = [o.pk for o in orders]
+    env = stack_env()
+    web = processes.web(env)
+    worker = processes.worker(env)
+
+    sending = Sending(web + WEBHOOK_PATH, deliveries_for(orders, signer), rate=RATE).start()
+    assert wait_until(lambda: processed_count() >= N // 5, timeout=60), processes.tail()
+    killed: list[int] = []
+    caught_mid_task = False
+    for _ in range(8):
+        assert processed_count() < N, "the backlog ran out before a task was caught"
+        children = worker.children()
+        assert children, processes.tail()
+        victim = random.choice(children)
+        os.kill(victim, signal.SIGKILL)
+        killed.append(victim)
+        # A process killed after its claim committed leaves its event claimed (attempts >= 1)
+        # and unfinished; a live task finishes in milliseconds, so one still like that 0.5 s
+        # later was abandoned. Its task, requeued at the back of the queue, claims it again.
+        time.sleep(0.2)
+        first = _claimed_unfinished()
+        time.sleep(0.5)
+        if first & _claimed_unfinished() or WebhookEvent.objects.filter(attempts__gt=1).exists():
+            caught_mid_task = True
+            break
+    last_kill = time.monotonic() - 0.7
+    killed_at_processed = processed_count()
+    answers = sending.join()
+    connection.close()
+    drained = wait_processed(N, timeout=90)
+    drained_s = round(time.monotonic() - last_kill, 1) if drained is not None else None
+    lost_reports = worker.log().count("Task handler raised error: WorkerLostError")
+    counts = outcome_counts(ids)
+    report(
+        "pool process killed (#21)",
+        {
+            "events": N,
+            "pool_processes_killed": len(killed),
+            "processed_when_the_last_kill_happened": killed_at_processed,
+            "tasks_reported_lost_by_the_worker": lost_reports,
+            "all_processed_s_after_the_last_kill": drained_s,
+            "waiting": WebhookEvent.objects.filter(status__in=WAITING_STATUSES).count(),
+            "redis_unacked_after": private_redis.unacked(),
+            **counts,
+        },
+    )
+    assert [(a.status, a.body) for a in answers] == [(200, SUCCESS)] * N
+    assert caught_mid_task, "no pool process was caught between claim and outcome"
+    assert drained is not None, (counts, processes.tail())
+    assert_exactly_once(ids, counts, processes.tail)
+    assert counts["events_run_more_than_once"] >= 1  # the abandoned claim, run again
+    assert private_redis.unacked() == 0  # nothing left for the visibility timeout
+
+
+def _claimed_unfinished() -> set[int]:
+    return set(
+        WebhookEvent.objects.filter(status__in=WAITING_STATUSES, attempts__gte=1).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def test_the_whole_worker_killed_mid_task_is_recovered_by_the_sweeper_and_applied_once(
+    stack_env, processes, private_redis, signer
+):
+    """#22: SIGKILL the worker's whole process group while it works; start a new worker. The
+    queued tasks are the new worker's; those the dead one held stay in Redis's ``unacked``
+    (visibility timeout 3600 s), or are lost outright if it died between BRPOP and recording
+    them, and their events wait until beat's sweeper enqueues them again. Then the old messages
+    are handed back as the visibility timeout would do an hour later: they change nothing."""
+    orders = make_orders(N)
+    ids = [o.pk for o in orders]
+    env = stack_env()
+    web = processes.web(env)
+    first = processes.worker(env)
+
+    answers = Sending(web + WEBHOOK_PATH, deliveries_for(orders, signer), rate=RATE).start().join()
+    assert [(a.status, a.body) for a in answers] == [(200, SUCCESS)] * N
+    assert wait_until(lambda: processed_count() >= N // 3, timeout=60), processes.tail()
+    first.kill_group(signal.SIGKILL)
+    processed_at_kill = processed_count()
+    held_by_dead_worker = private_redis.unacked()
+    queued_at_kill = private_redis.queued()
+
+    processes.worker(env)  # the replacement, without a sweeper yet
+    settled = wait_until(
+        lambda: private_redis.queued() == 0 and private_redis.unacked() == held_by_dead_worker,
+        timeout=60,
+    )
+    time.sleep(1.0)
+    stuck = WebhookEvent.objects.filter(status__in=WAITING_STATUSES).count()
+
+    beat_started = time.monotonic()
+    processes.beat(env)
+    drained = wait_processed(N, timeout=60)
+    recovered_s = round(time.monotonic() - beat_started, 1)
+    counts = outcome_counts(ids)
+    transitions = OrderEvent.objects.filter(kind="status_change").count()
+    attempts = sum(WebhookEvent.objects.values_list("attempts", flat=True))
+
+    # The visibility timeout expires (here: now) and Redis redelivers what the dead worker held.
+    with Connection(private_redis.url(0), transport_options={"visibility_timeout": 0}) as conn:
+        conn.default_channel.qos.restore_visible(start=0, num=1000)
+    redelivered = wait_until(
+        lambda: private_redis.queued() == 0 and private_redis.unacked() == 0, timeout=30
+    )
+    time.sleep(1.0)
+    counts_after = outcome_counts(ids)
+    report(
+        "whole worker killed (#22)",
+        {
+            "events": N,
+            "processed_when_killed": processed_at_kill,
+            "queued_when_killed": queued_at_kill,
+            "held_unacked_by_dead_worker": held_by_dead_worker,
+            "waiting_after_new_worker_drained_the_queue": stuck,
+            "all_processed_s_after_beat_started": recovered_s,
+            "old_messages_redelivered": redelivered,
+            "claims_before_redelivery": attempts,
+            "claims_after_redelivery": sum(WebhookEvent.objects.values_list("attempts", flat=True)),
+            **counts_after,
+        },
+    )
+    assert settled, processes.tail()
+    assert held_by_dead_worker >= 1  # it died holding tasks (prefetch 1 x 2 processes)
+    # Only what the dead worker had taken waits for the sweeper: the messages in ``unacked``,
+    # plus at most one whose BRPOP had already removed it from the queue but which kombu had not
+    # yet recorded in ``unacked`` (not atomic: such a message is gone from Redis for good).
+    assert 1 <= stuck <= held_by_dead_worker + 1
+    assert drained is not None, (counts, processes.tail())
+    assert_exactly_once(ids, counts, processes.tail)
+    assert redelivered, processes.tail()
+    assert counts_after == counts
+    assert OrderEvent.objects.filter(kind="status_change").count() == transitions
+    # Final events are skipped before being claimed: the old messages claimed nothing.
+    assert sum(WebhookEvent.objects.values_list("attempts", flat=True)) == attempts
