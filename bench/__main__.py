@@ -11,6 +11,7 @@ BENCHMARKS = {
     "orders": "bench.orders_create",
     "web3": "bench.web3_completion",
     "admin": "bench.admin_changelist",
+    "webhooks": "bench.webhook_intake",
 }
 
 
