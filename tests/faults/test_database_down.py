@@ -168,6 +168,9 @@ def test_database_down_no_200_without_storage_and_nothing_lost_after_recovery(
                 "SELECT status, count(*) FROM webhooks_webhookevent GROUP BY status"
             ).fetchall()
         )
+        stored = {
+            row[0] for row in conn.execute("SELECT merchant_trade_no FROM webhooks_webhookevent")
+        }
     outcome = json.loads(_manage(env, "shell", "-c", RECONCILE).split("RESULT ")[1].splitlines()[0])
 
     with pg.connect("paysvc") as conn:
@@ -195,6 +198,12 @@ def test_database_down_no_200_without_storage_and_nothing_lost_after_recovery(
     while_down = [
         a for a in attempts if a["at"] >= down_ms and a["at"] + (a["durationMs"] or 0) <= up_ms
     ]
+    # Binance saw SUCCESS for these: each must have its stored event.
+    accepted_not_stored = [
+        n["merchantTradeNo"]
+        for n in log
+        if n["state"] == "delivered" and n["merchantTradeNo"] not in stored
+    ]
     retried_then_accepted = sum(
         1
         for n in log
@@ -212,6 +221,7 @@ def test_database_down_no_200_without_storage_and_nothing_lost_after_recovery(
             "webhooks_delivered": sum(1 for n in log if n["state"] == "delivered"),
             "webhooks_delivered_after_a_retry": retried_then_accepted,
             "webhooks_given_up_by_binance": sum(1 for n in log if n["state"] == "failed"),
+            "answered_200_without_stored_event": len(accepted_not_stored),
             "events_by_status": events,
             "reconciliation": outcome,
             "paid_transitions_by_source": by_source,
@@ -223,8 +233,12 @@ def test_database_down_no_200_without_storage_and_nothing_lost_after_recovery(
     assert processed, (events, processes.tail())
     assert len(while_down) >= 20, "too few deliveries fell in the outage"
     assert not [a for a in while_down if a["httpStatus"] == 200], while_down
+    assert accepted_not_stored == []
     assert all(a["durationMs"] is not None and a["durationMs"] < 3000 for a in while_down)
     assert retried_then_accepted >= 1  # a failed delivery, retried after recovery, was accepted
+    # Some payments' deliveries all fell in the outage: reconciliation found them.
+    assert sum(1 for n in log if n["state"] == "failed") >= 1
+    assert outcome.get("changed", 0) >= 1
     assert wrong == {}, wrong
     assert set(binance.values()) == {"PAID"}
     assert len(paid_transitions) == ORDERS and set(paid_transitions.values()) == {1}
