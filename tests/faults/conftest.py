@@ -45,7 +45,8 @@ SUCCESS = b'{"returnCode":"SUCCESS","returnMessage":null}'
 API_KEY = "k" * 32 + "fa017e57fa017e57fa017e57fa017e57"
 API_SECRET = "paysvc-fault-tests-secret-0123456789-ABCDEFGHIJKLMNOPQRSTUVWX"
 SETTINGS = "tests.faults.settings"
-SWEEP_SECONDS = 2.0  # beat's sweeper interval in these tests (production: 30 s)
+SWEEP_SECONDS = 5.0  # beat's sweeper interval in these tests (production: 30 s); shorter
+# intervals let a loaded CI machine miss whole sweeps (each sweep task expires after one interval)
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
 

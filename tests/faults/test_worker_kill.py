@@ -1,10 +1,10 @@
 """Celery workers killed mid-task (RELIABILITY b.3 #21, #22).
 
 A real prefork worker (concurrency 2; acks_late, reject_on_worker_lost and prefetch 1 come from
-the settings) works through a backlog of 300 webhook events on a private Redis; the test
-SIGKILLs a pool child, or the whole worker (main process and pool at once, as a container kill).
-The visibility timeout stays at its production value (3600 s), so Redis itself gives nothing back
-during the test: which mechanism recovered what is part of each test.
+the settings) works through a backlog of webhook events (600, resp. 300) on a private Redis; the
+test SIGKILLs a pool child, or the whole worker (main process and pool at once, as a container
+kill). The visibility timeout stays at its production value (3600 s), so Redis itself gives
+nothing back during the test: which mechanism recovered what is part of each test.
 """
 
 from __future__ import annotations
@@ -46,18 +46,18 @@ def test_a_pool_process_killed_mid_task_is_redelivered_at_once_and_applied_once(
     """#21: SIGKILL pool processes while they work (until one is caught after claiming its
     event). No sweeper runs here, and Redis would redeliver only after 3600 s: everything is
     recovered by reject_on_worker_lost (the task is requeued when its process is lost)."""
-    orders = make_orders(N)
+    n = 2 * N  # a longer backlog: room for several kills
+    orders = make_orders(n)
     ids = [o.pk for o in orders]
     env = stack_env()
     web = processes.web(env)
     worker = processes.worker(env)
 
     sending = Sending(web + WEBHOOK_PATH, deliveries_for(orders, signer), rate=RATE).start()
-    assert wait_until(lambda: processed_count() >= N // 5, timeout=60), processes.tail()
+    assert wait_until(lambda: processed_count() >= n // 10, timeout=60), processes.tail()
     killed: list[int] = []
     caught_mid_task = False
-    for _ in range(8):
-        assert processed_count() < N, "the backlog ran out before a task was caught"
+    while not caught_mid_task and len(killed) < 15 and processed_count() < n - 50:
         children = worker.children()
         assert children, processes.tail()
         victim = random.choice(children)
@@ -69,21 +69,21 @@ def test_a_pool_process_killed_mid_task_is_redelivered_at_once_and_applied_once(
         time.sleep(0.2)
         first = _claimed_unfinished()
         time.sleep(0.5)
-        if first & _claimed_unfinished() or WebhookEvent.objects.filter(attempts__gt=1).exists():
-            caught_mid_task = True
-            break
+        caught_mid_task = bool(
+            first & _claimed_unfinished() or WebhookEvent.objects.filter(attempts__gt=1).exists()
+        )
     last_kill = time.monotonic() - 0.7
     killed_at_processed = processed_count()
     answers = sending.join()
     connection.close()
-    drained = wait_processed(N, timeout=90)
+    drained = wait_processed(n, timeout=90)
     drained_s = round(time.monotonic() - last_kill, 1) if drained is not None else None
     lost_reports = worker.log().count("Task handler raised error: WorkerLostError")
     counts = outcome_counts(ids)
     report(
         "pool process killed (#21)",
         {
-            "events": N,
+            "events": n,
             "pool_processes_killed": len(killed),
             "processed_when_the_last_kill_happened": killed_at_processed,
             "tasks_reported_lost_by_the_worker": lost_reports,
@@ -93,7 +93,7 @@ def test_a_pool_process_killed_mid_task_is_redelivered_at_once_and_applied_once(
             **counts,
         },
     )
-    assert [(a.status, a.body) for a in answers] == [(200, SUCCESS)] * N
+    assert [(a.status, a.body) for a in answers] == [(200, SUCCESS)] * n
     assert caught_mid_task, "no pool process was caught between claim and outcome"
     assert drained is not None, (counts, processes.tail())
     assert_exactly_once(ids, counts, processes.tail)
@@ -175,7 +175,9 @@ def test_the_whole_worker_killed_mid_task_is_recovered_by_the_sweeper_and_applie
     # Only what the dead worker had taken waits for the sweeper: the messages in ``unacked``,
     # plus at most one whose BRPOP had already removed it from the queue but which kombu had not
     # yet recorded in ``unacked`` (not atomic: such a message is gone from Redis for good).
-    assert 1 <= stuck <= held_by_dead_worker + 1
+    # None may wait: a process killed after its commit but before its ack left only a message
+    # whose work is done (the redelivery below then proves it changes nothing).
+    assert stuck <= held_by_dead_worker + 1
     assert drained is not None, (counts, processes.tail())
     assert_exactly_once(ids, counts, processes.tail)
     assert redelivered, processes.tail()
