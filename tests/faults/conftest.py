@@ -56,11 +56,33 @@ REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 class Proc:
     """A child process in a process group of its own (it and everything it forks)."""
 
-    def __init__(self, name: str, argv: list[str], env: dict[str, str], log_path: Path) -> None:
+    def __init__(
+        self,
+        name: str,
+        argv: list[str],
+        env: dict[str, str],
+        log_path: Path,
+        *,
+        restart: bool = False,
+    ) -> None:
         self.name, self.argv, self.env, self.log_path = name, argv, env, log_path
         self.proc: subprocess.Popen[bytes] | None = None
+        self.groups: list[int] = []  # every process group it had (one per (re)start)
+        # ``restart``: start it again when it exits by itself, as docker-compose's
+        # ``restart: unless-stopped`` does for the worker in production.
+        self.restart = restart
+        self.restarts = 0
+        self._stopping = False
+        self._watcher: threading.Thread | None = None
 
     def start(self) -> Proc:
+        self._spawn()
+        if self.restart and self._watcher is None:
+            self._watcher = threading.Thread(target=self._watch, daemon=True)
+            self._watcher.start()
+        return self
+
+    def _spawn(self) -> None:
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
                 self.argv,
@@ -70,7 +92,20 @@ class Proc:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group: killpg reaches its children
             )
-        return self
+        self.groups.append(self.proc.pid)
+
+    def _watch(self) -> None:
+        while not self._stopping:
+            proc = self.proc
+            if proc is not None and proc.poll() is not None and not self._stopping:
+                # What it left behind (pool processes of a crashed main) goes with it.
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                time.sleep(1.0)
+                if not self._stopping:
+                    self.restarts += 1
+                    self._spawn()
+            time.sleep(0.1)
 
     @property
     def pid(self) -> int:
@@ -97,23 +132,29 @@ class Proc:
             return ""
 
     def kill_group(self, sig: int = signal.SIGKILL) -> None:
-        """Signal the whole group at once (a container kill when SIGKILL)."""
+        """Signal the whole group at once (a container kill when SIGKILL: not restarted)."""
         assert self.proc is not None
+        if sig == signal.SIGKILL:
+            self._stopping = True
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, sig)
         if sig == signal.SIGKILL:
             self.proc.wait()
 
     def stop(self, timeout: float = 10.0) -> None:
+        self._stopping = True
+        if self._watcher is not None:
+            self._watcher.join()
         if self.proc is None:
             return
         if self.proc.poll() is None:
             self.proc.terminate()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(timeout=timeout)
-        # Whatever is left in its group (a hung main, orphaned pool children) goes too.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
+        # Whatever is left in its groups (a hung main, orphaned pool children) goes too.
+        for group in self.groups:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(group, signal.SIGKILL)
         if self.proc.poll() is None:
             self.proc.wait()
 
@@ -126,10 +167,12 @@ class Processes:
         self.started: list[Proc] = []
         self._count: Counter[str] = Counter()
 
-    def start(self, name: str, argv: list[str], env: dict[str, str]) -> Proc:
+    def start(
+        self, name: str, argv: list[str], env: dict[str, str], *, restart: bool = False
+    ) -> Proc:
         self._count[name] += 1
         log_path = self.logs / f"{name}-{self._count[name]}.log"
-        proc = Proc(name, argv, env, log_path).start()
+        proc = Proc(name, argv, env, log_path, restart=restart).start()
         self.started.append(proc)
         return proc
 
@@ -148,14 +191,15 @@ class Processes:
         return url
 
     def worker(self, env: dict[str, str], *, concurrency: int = 2) -> Proc:
-        """A real prefork worker (acks_late, reject_on_worker_lost, prefetch 1: the settings)."""
+        """A real prefork worker (acks_late, reject_on_worker_lost, prefetch 1: the settings),
+        restarted when it exits by itself (docker-compose: ``restart: unless-stopped``)."""
         n = self._count["worker"] + 1
         argv = [
             sys.executable, "-m", "celery", "-A", "paysvc", "worker", "-l", "INFO",
             "--pool", "prefork", "--concurrency", str(concurrency), "-n", f"faults{n}@%h",
             "--without-heartbeat", "--without-gossip", "--without-mingle",
         ]  # fmt: skip
-        proc = self.start("worker", argv, env)
+        proc = self.start("worker", argv, env, restart=True)
         ready = wait_until(lambda: " ready." in proc.log() or not proc.alive(), timeout=60)
         assert ready and proc.alive(), proc.log()[-3000:]
         return proc

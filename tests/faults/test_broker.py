@@ -43,20 +43,27 @@ GRACE = RECEIVED_GRACE.total_seconds()
 def test_broker_down_while_webhooks_arrive_loses_nothing_and_does_not_slow_the_answer(
     stack_env, processes, private_redis, signer
 ):
-    """#18 scaled: 300 webhooks at 50/s; Redis (broker and cache) crashes 1 s in and stays down
-    5 s, then restarts empty. Every delivery is answered 200 SUCCESS and stored; p99 while it is
-    down < 1 s; all 300 processed once."""
+    """#18 scaled: 300 webhooks at 50/s; Redis (broker and cache) crashes 1 s in, while the
+    worker holds a task, stays down 5 s, then restarts empty. Every delivery is answered 200
+    SUCCESS and stored; p99 while it is down < 1 s; all 300 processed once.
+
+    Celery 5.7/kombu 5.7 (Redis transport) make the worker exit ("Unrecoverable error:
+    AttributeError: 'NoneType' object has no attribute 'hostname'", from restoring its unacked
+    message over the connection it just lost) when the broker goes away while it holds a task:
+    production restarts it (docker-compose ``restart: unless-stopped``), and so does this test."""
     n, rate, down_at, down_for = 300, 50.0, 1.0, 5.0
     orders = make_orders(n)
     ids = [o.pk for o in orders]
     deliveries = deliveries_for(orders, signer)
     env = stack_env()
     web = processes.web(env)
-    processes.worker(env)
+    worker = processes.worker(env)
     processes.beat(env)
 
     sending = Sending(web + WEBHOOK_PATH, deliveries, rate=rate).start()
     time.sleep(max(0.0, sending.t0 + down_at - time.monotonic()))
+    # The worst moment: the worker has a task it has not acknowledged yet.
+    holding = wait_until(lambda: private_redis.unacked() > 0, timeout=3, interval=0.002)
     private_redis.kill()
     down = time.monotonic()
     time.sleep(down_for)
@@ -82,6 +89,8 @@ def test_broker_down_while_webhooks_arrive_loses_nothing_and_does_not_slow_the_a
             "latency_while_down": ms([a.seconds for a in during]),
             "waiting_when_sending_ended": waiting_after_send,
             "all_processed_s_after_restart": drain_after_restart,
+            "worker_held_a_task_when_redis_died": holding,
+            "worker_restarts": worker.restarts,
             **counts,
         },
     )
@@ -104,7 +113,7 @@ def test_a_hung_redis_does_not_hold_up_the_answer(stack_env, processes, private_
     ids = [o.pk for o in orders]
     env = stack_env()
     web = processes.web(env)
-    processes.worker(env)
+    worker = processes.worker(env)
     processes.beat(env)
 
     sending = Sending(web + WEBHOOK_PATH, deliveries_for(orders, signer), rate=rate).start()
@@ -131,6 +140,7 @@ def test_a_hung_redis_does_not_hold_up_the_answer(stack_env, processes, private_
             "all_processed_s_after_resume": (
                 round(time.monotonic() - resumed, 1) if drained is not None else None
             ),
+            "worker_restarts": worker.restarts,
             **counts,
         },
     )
