@@ -16,7 +16,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ERROR_FLAG, PAGE_VAR, ChangeList
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max, Min, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -65,7 +65,6 @@ EXPORT_COLUMNS = (
     ("flagged", "flagged"),
     ("flagReason", "flag_reason"),
 )
-ServiceErrors = (OrderServiceError, ImproperlyConfigured)
 
 
 def staff_actor(request: HttpRequest) -> str:
@@ -136,8 +135,8 @@ class OrderActionsMixin:
     ) -> bool:
         try:
             service(order=order, source=EventSource.STAFF, actor=staff_actor(request), **kwargs)
-        except ServiceErrors as exc:
-            text = getattr(exc, "message", str(exc))
+        except OrderServiceError as exc:
+            text = exc.message
             self.message_user(request, f"{order.merchant_trade_no}: {text}", messages.ERROR)
             self.log_change(request, order, f"{done} failed: {text}"[:200])
             return False
@@ -250,9 +249,9 @@ class OrderActionsMixin:
             except InvalidOrderState as exc:
                 self.message_user(request, exc.message, messages.ERROR)
                 return HttpResponseRedirect(self._url("change", order.pk))
-            except ServiceErrors as exc:
+            except OrderServiceError as exc:
                 # Binance refused it, or the outcome is unknown: the refund row says which.
-                text = getattr(exc, "message", str(exc))
+                text = exc.message
                 self.log_change(
                     request, order, f"Refund {data['refund_amount']} failed: {text}"[:200]
                 )

@@ -39,7 +39,7 @@ from backoffice.paginator import EstimatedCountPaginator
 from backoffice.search import order_search
 from backoffice.templatetags.backoffice import amount, badge
 from backoffice.timeline import order_timeline
-from binance_pay import ApiError, TransportError
+from orders.errors import OrderServiceError
 from orders.models import AccountShare, EventSource, Order, Refund
 from orders.services import refund_sync
 
@@ -318,8 +318,10 @@ class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         for refund in queryset.select_related("order")[:50]:
             try:
                 refund_sync(refund=refund, source=EventSource.STAFF, actor=staff_actor(request))
-            except (ApiError, TransportError) as exc:
-                self.message_user(request, f"{refund.refund_request_id}: {exc}", messages.ERROR)
+            except OrderServiceError as exc:
+                self.message_user(
+                    request, f"{refund.refund_request_id}: {exc.message}", messages.ERROR
+                )
                 continue
             self.log_change(request, refund, "Synced with Binance")
         self.message_user(request, "Refunds synced with Binance.", messages.INFO)

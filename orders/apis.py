@@ -21,15 +21,6 @@ from clients.permissions import HasApiKey, RequiredScopes
 from clients.throttling import ApiKeyRateThrottle, OrderCreateRateThrottle, RefundRateThrottle
 from orders import schema as docs
 from orders import selectors, services
-from orders.errors import (
-    BinanceRefused,
-    BinanceUnavailable,
-    DuplicateMerchantTradeNo,
-    IdempotencyConflict,
-    InvalidOrderState,
-    OrderServiceError,
-    RefundNotAllowed,
-)
 from orders.models import EventSource
 from orders.serializers import (
     AccountShareSerializer,
@@ -44,35 +35,10 @@ from orders.validation import (
     OrderListFilterSerializer,
     RefundRequestSerializer,
 )
-from paysvc.exceptions import ApiConflict, UpstreamError
+from paysvc.exceptions import error_response_for
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
-
-
-def raise_for_service_error(exc: OrderServiceError) -> None:
-    """Translate a domain error into the API's one error shape (paysvc.exceptions)."""
-    if isinstance(exc, RefundNotAllowed):
-        raise ValidationError({exc.field: [exc.message]}) from exc
-    if isinstance(exc, DuplicateMerchantTradeNo | IdempotencyConflict | InvalidOrderState):
-        raise ApiConflict(exc.message) from exc
-    if isinstance(exc, BinanceUnavailable):
-        raise UpstreamError(
-            exc.message,
-            status_code=503 if exc.retry_after else 504 if exc.outcome_unknown else 502,
-            outcome="unknown" if exc.outcome_unknown else "failed",
-            retrying=exc.retrying,
-            retry_after=exc.retry_after,
-        ) from exc
-    if isinstance(exc, BinanceRefused):
-        raise UpstreamError(
-            exc.message,
-            status_code=502,
-            outcome="failed",
-            retrying=False,
-            binance_code=exc.code,
-        ) from exc
-    raise exc
 
 
 class MerchantApi(APIView):
@@ -176,17 +142,12 @@ class OrderListCreateApi(MerchantApi):
         if len(key) > MAX_IDEMPOTENCY_KEY_LENGTH or not key.isprintable():
             message = f"must be at most {MAX_IDEMPOTENCY_KEY_LENGTH} printable characters"
             raise ValidationError({IDEMPOTENCY_HEADER: [message]})
-        try:
-            status_code, body, replayed = idempotent_response(
-                application=self.application(request),
-                key=key,
-                fingerprint=request_fingerprint(
-                    method="POST", path=request.path, data=request.data
-                ),
-                compute=lambda: self._create(request),
-            )
-        except IdempotencyConflict as exc:
-            raise ApiConflict(exc.message) from exc
+        status_code, body, replayed = idempotent_response(
+            application=self.application(request),
+            key=key,
+            fingerprint=request_fingerprint(method="POST", path=request.path, data=request.data),
+            compute=lambda: self._create(request),
+        )
         response = Response(body, status=status_code)
         if replayed:
             response["Idempotent-Replayed"] = "true"
@@ -195,19 +156,14 @@ class OrderListCreateApi(MerchantApi):
     def _create(self, request: Request) -> tuple[int, Any]:
         """(status, body) of one create; errors become their JSON error body, so that an
         idempotent replay gives the same answer."""
-        from paysvc.exceptions import error_response_for
-
         try:
             serializer = CreateOrderSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
-            try:
-                order = services.order_create(
-                    application=self.application(request),
-                    data=serializer.validated_data,
-                    actor=self.actor(request),
-                )
-            except OrderServiceError as exc:
-                raise_for_service_error(exc)
+            order = services.order_create(
+                application=self.application(request),
+                data=serializer.validated_data,
+                actor=self.actor(request),
+            )
         except Exception as exc:  # an expected API error is part of the replayable answer
             handled = error_response_for(exc, {"view": self, "request": request})
             if handled is None:
@@ -276,12 +232,7 @@ class OrderCloseApi(MerchantApi):
         order = selectors.order_get(
             application=self.application(request), merchant_trade_no=merchant_trade_no
         )
-        try:
-            order = services.order_close(
-                order=order, source=EventSource.API, actor=self.actor(request)
-            )
-        except OrderServiceError as exc:
-            raise_for_service_error(exc)
+        order = services.order_close(order=order, source=EventSource.API, actor=self.actor(request))
         return Response(OrderSerializer(order).data, status=http.HTTP_202_ACCEPTED)
 
 
@@ -313,10 +264,7 @@ class OrderSyncApi(MerchantApi):
         order = selectors.order_get(
             application=self.application(request), merchant_trade_no=merchant_trade_no
         )
-        try:
-            services.order_sync(order=order, source=EventSource.API, actor=self.actor(request))
-        except OrderServiceError as exc:
-            raise_for_service_error(exc)
+        services.order_sync(order=order, source=EventSource.API, actor=self.actor(request))
         order = selectors.order_get(
             application=self.application(request), merchant_trade_no=merchant_trade_no
         )
@@ -360,17 +308,14 @@ class RefundCreateApi(MerchantApi):
         serializer = RefundRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            refund = services.refund_create(
-                order=order,
-                refund_amount=data["refundAmount"],
-                refund_reason=data.get("refundReason", ""),
-                refund_request_id=data.get("refundRequestId"),
-                source=EventSource.API,
-                actor=self.actor(request),
-            )
-        except OrderServiceError as exc:
-            raise_for_service_error(exc)
+        refund = services.refund_create(
+            order=order,
+            refund_amount=data["refundAmount"],
+            refund_reason=data.get("refundReason", ""),
+            refund_request_id=data.get("refundRequestId"),
+            source=EventSource.API,
+            actor=self.actor(request),
+        )
         return Response(RefundSerializer(refund).data, status=http.HTTP_202_ACCEPTED)
 
 
@@ -437,14 +382,11 @@ class AccountShareCreateApi(MerchantApi):
         serializer = AccountShareRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            share = services.account_share_create(
-                application=self.application(request),
-                customer_ref=data["customerRef"],
-                request_id=data.get("requestId"),
-            )
-        except OrderServiceError as exc:
-            raise_for_service_error(exc)
+        share = services.account_share_create(
+            application=self.application(request),
+            customer_ref=data["customerRef"],
+            request_id=data.get("requestId"),
+        )
         return Response(AccountShareSerializer(share).data, status=http.HTTP_201_CREATED)
 
 

@@ -32,7 +32,6 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from binance_pay import ApiError, TransportError
 from orders.errors import BinanceRefused, BinanceUnavailable
 from orders.models import (
     OPEN_STATUSES,
@@ -179,12 +178,12 @@ def refund_reconcile(*, refund_id: int) -> str:
     error = ""
     try:
         refund = refund_sync(refund=refund, source=SOURCE)
-    except ApiError as exc:
+    except BinanceRefused as exc:
         error = f"Binance refused: {exc.code} {exc.name}"
         never_received = exc.code == ORDER_NOT_FOUND and refund.status == RefundStatus.REQUESTED
         if never_received and refund.created_at <= now - IN_FLIGHT_GRACE:
             error = _resubmit(refund)
-    except TransportError as exc:
+    except BinanceUnavailable as exc:
         error = f"Binance unavailable: {exc}"
     refund.refresh_from_db()
     outcome = ERROR if error else (CHANGED if refund.status != before else UNCHANGED)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from binance_pay import TransportError
 from orders.errors import BinanceUnavailable
 from orders.models import EventSource
 
@@ -12,7 +11,7 @@ from orders.models import EventSource
 @shared_task(
     name="orders.resolve_order_creation",
     acks_late=True,
-    autoretry_for=(TransportError, BinanceUnavailable),
+    autoretry_for=(BinanceUnavailable,),
     retry_backoff=5,
     retry_backoff_max=600,
     retry_jitter=True,

@@ -18,8 +18,10 @@ Every error answered by the merchant API has this body (DESIGN.md, "Errors")::
 - further members come from the exception's ``error_extra`` (e.g. ``outcome``, ``retrying`` and
   ``binanceCode`` of `UpstreamError`, ``requiredScopes`` of a missing scope).
 
-An exception may set ``error_code`` (str) and ``error_extra`` (dict) to control its body. Errors
-outside DRF views (unknown URLs, unhandled exceptions) get the same shape from `paysvc.api_errors`.
+An exception may set ``error_code`` (str) and ``error_extra`` (dict) to control its body. A
+domain error (`ServiceError`, e.g. orders.errors) names its own answer through
+``as_api_exception()``, so views let it propagate. Errors outside DRF views (unknown URLs,
+unhandled exceptions) get the same shape from `paysvc.api_errors`.
 """
 
 from collections.abc import Mapping
@@ -39,6 +41,17 @@ _CODE_RENAMES = {"invalid": "validation_error"}
 _MAX_PATHS_IN_MESSAGE = 5
 
 
+class ServiceError(Exception):
+    """A domain error raised by a service, with a message safe to show to the API caller.
+
+    Subclasses say how the API answers them; the exception handler calls this, so no view
+    translates domain errors by hand.
+    """
+
+    def as_api_exception(self) -> exceptions.APIException:
+        raise NotImplementedError
+
+
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
     """Build the error body: ``{"error": {"code": ..., "message": ..., **extra}}``."""
     return {"error": {"code": code, "message": message, **extra}}
@@ -50,11 +63,14 @@ def error_response_for(exc: Exception, context: Mapping[str, Any]) -> Response |
     Never raises; code that must store the answer it gives (idempotent replays) calls it directly.
 
     Status code, ``WWW-Authenticate`` and ``Retry-After`` headers and the rollback of atomic
-    requests are DRF's. Django's ValidationError (raised by services) becomes a 400, Http404 a 404
-    with a generic message (``get_object_or_404`` would name the model), RequestDataTooBig a 413
-    ``payload_too_large``. For anything else the API answers 500 through Django's handler
+    requests are DRF's. A `ServiceError` answers what its ``as_api_exception()`` says; Django's
+    ValidationError (raised by services) becomes a 400, Http404 a 404 with a generic message
+    (``get_object_or_404`` would name the model), RequestDataTooBig a 413 ``payload_too_large``.
+    For anything else the API answers 500 through Django's handler
     (`paysvc.api_errors.server_error`), so this returns None.
     """
+    if isinstance(exc, ServiceError):
+        exc = exc.as_api_exception()
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

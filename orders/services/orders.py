@@ -16,14 +16,14 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from binance_pay import ApiError, CallRecord, CreateOrderRequest, OrderResult, TransportError
-from binance_pay.errors import RateLimitError
+from binance_pay import CreateOrderRequest, OrderResult
 from orders.errors import (
     BinanceRefused,
     BinanceUnavailable,
     DuplicateMerchantTradeNo,
     InvalidOrderState,
 )
+from orders.gateway import BinanceGateway
 from orders.models import (
     OPEN_STATUSES,
     CreateState,
@@ -37,8 +37,7 @@ from orders.services.status import (
     order_apply_query_result,
     order_status_apply,
 )
-from orders.services.timeline import order_event_record, order_events_record_calls
-from paysvc.integrations import binance_client, recording_calls
+from orders.services.timeline import order_event_record
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +50,10 @@ ATTACHED_FIELDS = (
 )  # fmt: skip
 # Our own fields, not sent to Binance.
 LOCAL_FIELDS = ("notifyUrl", "customerRef")
+UNKNOWN_CREATE_OUTCOME = (
+    "Binance did not answer; the order's outcome is unknown. paysvc keeps querying Binance by "
+    "merchantTradeNo and will either confirm it or create it; never twice."
+)
 
 
 def new_merchant_trade_no() -> str:
@@ -130,38 +133,34 @@ def order_submit(*, order_id: int, source: str, actor: str = "", for_request: bo
     """Create the stored order at Binance, resolving an unknown outcome by Query Order.
 
     Safe to call again for an order whose creation is pending or unknown: it queries first.
+    Raises BinanceRefused (terminal; the order is ERROR or its links were lost) or
+    BinanceUnavailable (the outcome is unknown, or Binance is rate limiting: resolved in the
+    background when ``for_request``).
     """
     order = Order.objects.get(pk=order_id)
     if order.create_state in (CreateState.CREATED, CreateState.REJECTED, CreateState.LINKS_LOST):
         return order
-    client = binance_client(for_request=for_request)
+    gateway = BinanceGateway(source=source, actor=actor, order=order, for_request=for_request)
     request = CreateOrderRequest.from_dict(order.request_payload)
     after_unknown = order.create_state == CreateState.UNKNOWN
     for _attempt in range(2):
         if after_unknown:
-            found = _query_after_unknown(
-                order=order, source=source, actor=actor, client=client, schedule=for_request
-            )
+            found = _query_after_unknown(order=order, gateway=gateway, schedule=for_request)
             if found is not None:
                 return found
-        with recording_calls() as calls:
+        with gateway.holding_records():
             try:
-                result = client.create_order(request)
-            except ApiError as exc:
-                order_events_record_calls(order=order, calls=calls, source=source, actor=actor)
+                result = gateway.create_order(request)
+            except BinanceRefused as exc:
                 if exc.code == DUPLICATE_TRADE_NO and after_unknown:
                     # Our earlier, unanswered attempt did create it: resolve by query.
                     continue
+                gateway.record_calls()
                 _mark_rejected(order=order, error=exc, source=source, actor=actor)
-                raise BinanceRefused(
-                    f"Binance refused the order: {exc.code} {exc.name}: {exc.message}",
-                    code=exc.code,
-                    name=exc.name,
-                ) from exc
-            except TransportError as exc:
-                order_events_record_calls(order=order, calls=calls, source=source, actor=actor)
+                raise
+            except BinanceUnavailable as exc:
                 _set_create_state(order_id=order.pk, state=CreateState.UNKNOWN)
-                if isinstance(exc, RateLimitError):
+                if not exc.outcome_unknown:
                     # 429: Binance did not process it; the outcome is known (nothing created).
                     if for_request:
                         _schedule_resolution(order.pk, countdown=exc.retry_after or 5)
@@ -173,58 +172,42 @@ def order_submit(*, order_id: int, source: str, actor: str = "", for_request: bo
                     ) from exc
                 after_unknown = True
                 continue
-        return _attach_result(
-            order_id=order.pk, result=result, calls=calls, source=source, actor=actor
-        )
+            return _attach_result(order_id=order.pk, result=result, gateway=gateway)
     if for_request:
         _schedule_resolution(order.pk, countdown=5)
-    raise BinanceUnavailable(
-        "Binance did not answer; the order's outcome is unknown. paysvc keeps querying Binance "
-        "by merchantTradeNo and will either confirm it or create it; never twice.",
-        outcome_unknown=True,
-        retrying=True,
-    )
+    raise BinanceUnavailable(UNKNOWN_CREATE_OUTCOME, outcome_unknown=True, retrying=True)
 
 
-def _query_after_unknown(
-    *, order: Order, source: str, actor: str, client: Any, schedule: bool
-) -> Order | None:
+def _query_after_unknown(*, order: Order, gateway: BinanceGateway, schedule: bool) -> Order | None:
     """After an unknown outcome: None when Binance has no such order (safe to create).
 
     When Binance has it, its checkout links (which only Create Order returns) are lost: the
     order is closed at Binance so nobody pays an order we cannot show, and reported as failed.
     Raises BinanceUnavailable when Binance still cannot be reached.
     """
-    with recording_calls() as calls:
-        try:
-            result = client.query_order(merchant_trade_no=order.merchant_trade_no)
-        except ApiError as exc:
-            order_events_record_calls(order=order, calls=calls, source=source, actor=actor)
-            if exc.code == ORDER_NOT_FOUND:
-                return None
-            raise BinanceRefused(str(exc), code=exc.code, name=exc.name) from exc
-        except TransportError as exc:
-            order_events_record_calls(order=order, calls=calls, source=source, actor=actor)
-            if schedule:  # background callers retry by themselves
-                _schedule_resolution(order.pk, countdown=10)
-            raise BinanceUnavailable(
-                "Binance did not answer; the order's outcome is unknown. paysvc keeps querying "
-                "Binance by merchantTradeNo and will either confirm it or create it; never twice.",
-                outcome_unknown=True,
-                retrying=True,
-            ) from exc
-    order_events_record_calls(order=order, calls=calls, source=source, actor=actor)
-    order = order_apply_query_result(order_id=order.pk, result=result, source=source, actor=actor)
+    try:
+        result = gateway.query_order(merchant_trade_no=order.merchant_trade_no)
+    except BinanceRefused as exc:
+        if exc.code == ORDER_NOT_FOUND:
+            return None
+        raise
+    except BinanceUnavailable as exc:
+        if schedule:  # background callers retry by themselves
+            _schedule_resolution(order.pk, countdown=10)
+        raise BinanceUnavailable(
+            UNKNOWN_CREATE_OUTCOME, outcome_unknown=True, retrying=True
+        ) from exc
+    order = order_apply_query_result(
+        order_id=order.pk, result=result, source=gateway.source, actor=gateway.actor
+    )
     if order.checkout_url:
         return order
     _set_create_state(order_id=order.pk, state=CreateState.LINKS_LOST)
     if order.status in OPEN_STATUSES:
-        with recording_calls() as calls:
-            try:
-                client.close_order(merchant_trade_no=order.merchant_trade_no)
-            except (ApiError, TransportError):
-                logger.warning("closing order %s with lost links failed", order.merchant_trade_no)
-        order_events_record_calls(order=order, calls=calls, source=source, actor=actor)
+        try:
+            gateway.close_order(merchant_trade_no=order.merchant_trade_no)
+        except (BinanceRefused, BinanceUnavailable):
+            logger.warning("closing order %s with lost links failed", order.merchant_trade_no)
     raise BinanceRefused(
         "Binance created the order but its answer (with the checkout links) was lost; paysvc "
         "closed it. Create a new order with a new merchantTradeNo.",
@@ -234,15 +217,13 @@ def _query_after_unknown(
 
 
 @transaction.atomic
-def _attach_result(
-    *, order_id: int, result: OrderResult, calls: list[CallRecord], source: str, actor: str
-) -> Order:
+def _attach_result(*, order_id: int, result: OrderResult, gateway: BinanceGateway) -> Order:
     """Store Create Order's answer and the call in one transaction (one commit).
 
     Status is not touched: a webhook may already have moved the order on.
     """
     order = Order.objects.select_for_update().get(pk=order_id)
-    order_events_record_calls(order=order, calls=calls, source=source, actor=actor)
+    gateway.record_calls()
     order.create_state = CreateState.CREATED
     order.prepay_id = result.prepay_id
     order.total_fee = result.total_fee
@@ -258,19 +239,19 @@ def _attach_result(
     order_event_record(
         order=order,
         kind=EventKind.NOTE,
-        source=source,
-        actor=actor,
+        source=gateway.source,
+        actor=gateway.actor,
         summary=f"created at Binance, prepayId {result.prepay_id}",
     )
     return order
 
 
-def _mark_rejected(*, order: Order, error: ApiError, source: str, actor: str) -> None:
+def _mark_rejected(*, order: Order, error: BinanceRefused, source: str, actor: str) -> None:
     with transaction.atomic():
         Order.objects.filter(pk=order.pk).update(
             create_state=CreateState.REJECTED,
             failure_code=error.code,
-            failure_message=(error.message or error.name)[:512],
+            failure_message=(error.binance_message or error.name)[:512],
         )
         order_status_apply(
             order_id=order.pk,
@@ -301,54 +282,28 @@ def order_sync(*, order: Order, source: str, actor: str = "", for_request: bool 
                 order_id=order.pk, source=source, actor=actor, for_request=for_request
             )
         return order
-    client = binance_client(for_request=for_request)
-    with recording_calls() as calls:
-        try:
-            result = client.query_order(prepay_id=order.prepay_id)
-        except ApiError as exc:
-            order_events_record_calls(order=order, calls=calls, source=source, actor=actor)
-            raise BinanceRefused(str(exc), code=exc.code, name=exc.name) from exc
-        except TransportError as exc:
-            order_events_record_calls(order=order, calls=calls, source=source, actor=actor)
-            raise BinanceUnavailable(
-                "Binance did not answer the query; nothing changed. Try again later.",
-                outcome_unknown=False,
-                retrying=False,
-                retry_after=getattr(exc, "retry_after", None),
-            ) from exc
-    order_events_record_calls(order=order, calls=calls, source=source, actor=actor)
+    gateway = BinanceGateway(source=source, actor=actor, order=order, for_request=for_request)
+    result = gateway.query_order(prepay_id=order.prepay_id)
     return order_apply_query_result(order_id=order.pk, result=result, source=source, actor=actor)
 
 
 def order_close(*, order: Order, source: str, actor: str = "") -> Order:
     """Ask Binance to close an unpaid order, then sync (Binance reports CANCELED).
 
-    Raises InvalidOrderState when the order is not open (paid, closed, expired, failed).
+    Raises InvalidOrderState when the order is not open (paid, closed, expired, failed), or when
+    Binance refuses (typically 400204: paid or payment in progress; the order is synced first).
     """
     if order.status not in OPEN_STATUSES or order.create_state != CreateState.CREATED:
         raise InvalidOrderState(
             f"only an unpaid order created at Binance can be closed; this one is {order.status}"
         )
-    client = binance_client(for_request=True)
-    with recording_calls() as calls:
-        try:
-            client.close_order(prepay_id=order.prepay_id)
-        except ApiError as exc:
-            order_events_record_calls(order=order, calls=calls, source=source, actor=actor)
-            # Typically 400204: paid or payment in progress. Learn the truth before answering.
-            _sync_quietly(order=order, source=source, actor=actor)
-            raise InvalidOrderState(
-                f"Binance refused to close the order: {exc.code} {exc.name}: {exc.message}"
-            ) from exc
-        except TransportError as exc:
-            order_events_record_calls(order=order, calls=calls, source=source, actor=actor)
-            raise BinanceUnavailable(
-                "Binance did not answer the close request; the order may or may not be closed. "
-                "Sync the order or close it again (closing twice is harmless).",
-                outcome_unknown=True,
-                retrying=False,
-            ) from exc
-    order_events_record_calls(order=order, calls=calls, source=source, actor=actor)
+    gateway = BinanceGateway(source=source, actor=actor, order=order)
+    try:
+        gateway.close_order(prepay_id=order.prepay_id)
+    except BinanceRefused as exc:
+        # Learn the truth before answering.
+        _sync_quietly(order=order, source=source, actor=actor)
+        raise InvalidOrderState(exc.message) from exc
     order_event_record(
         order=order,
         kind=EventKind.NOTE,

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from binance_pay import ApiError, RefundQueryResult, TransportError
+from binance_pay import RefundQueryResult
 from notifications.services import notify, refund_event_type
 from orders.errors import (
     BinanceRefused,
@@ -25,6 +25,7 @@ from orders.errors import (
     InvalidOrderState,
     RefundNotAllowed,
 )
+from orders.gateway import BinanceGateway
 from orders.models import (
     REFUND_HOLDING_STATUSES,
     EventKind,
@@ -34,8 +35,7 @@ from orders.models import (
     RefundStatus,
 )
 from orders.services.orders import order_sync
-from orders.services.timeline import order_event_record, order_events_record_calls
-from paysvc.integrations import binance_client, recording_calls
+from orders.services.timeline import order_event_record
 
 MAX_REFUNDS_PER_ORDER = 10
 REFUNDABLE_STATUSES = (
@@ -138,41 +138,28 @@ def _refund_store(
 
 
 def refund_submit(*, refund: Refund, source: str, actor: str = "") -> Refund:
-    """Send a REQUESTED refund to Binance (again). Same refundRequestId, so never twice."""
+    """Send a REQUESTED refund to Binance (again). Same refundRequestId, so never twice.
+
+    Raises BinanceRefused (the refund is ERROR) or BinanceUnavailable (outcome unknown; the
+    refund stays REQUESTED, reconciliation resends it).
+    """
     order = refund.order
-    client = binance_client(for_request=True)
-    with recording_calls() as calls:
-        try:
-            result = client.refund(
-                refund_request_id=refund.refund_request_id,
-                prepay_id=order.prepay_id,
-                refund_amount=refund.refund_amount,
-                refund_reason=refund.refund_reason or None,
-                webhook_url=_webhook_url(),
-            )
-        except ApiError as exc:
-            order_events_record_calls(order=order, calls=calls, source=source, actor=actor)
-            Refund.objects.filter(pk=refund.pk).update(
-                status=RefundStatus.ERROR,
-                failure_code=exc.code,
-                failure_message=(exc.message or exc.name)[:512],
-                updated_at=timezone.now(),
-            )
-            raise BinanceRefused(
-                f"Binance refused the refund: {exc.code} {exc.name}: {exc.message}",
-                code=exc.code,
-                name=exc.name,
-            ) from exc
-        except TransportError as exc:
-            order_events_record_calls(order=order, calls=calls, source=source, actor=actor)
-            raise BinanceUnavailable(
-                "Binance did not answer the refund request; its outcome is unknown. Repeat the "
-                "request with the same refundRequestId: Binance never refunds one id twice.",
-                outcome_unknown=True,
-                retrying=False,
-                retry_after=getattr(exc, "retry_after", None),
-            ) from exc
-    order_events_record_calls(order=order, calls=calls, source=source, actor=actor)
+    gateway = BinanceGateway(source=source, actor=actor, order=order)
+    try:
+        result = gateway.refund(
+            refund_request_id=refund.refund_request_id,
+            prepay_id=order.prepay_id,
+            refund_amount=refund.refund_amount,
+            refund_reason=refund.refund_reason or None,
+        )
+    except BinanceRefused as exc:
+        Refund.objects.filter(pk=refund.pk).update(
+            status=RefundStatus.ERROR,
+            failure_code=exc.code,
+            failure_message=(exc.binance_message or exc.name)[:512],
+            updated_at=timezone.now(),
+        )
+        raise
     Refund.objects.filter(pk=refund.pk, status=RefundStatus.REQUESTED).update(
         status=RefundStatus.PENDING, updated_at=timezone.now()
     )
@@ -185,25 +172,19 @@ def refund_submit(*, refund: Refund, source: str, actor: str = "") -> Refund:
     return refund_sync(refund=refund, source=source, actor=actor, quiet=True)
 
 
-def _webhook_url() -> str | None:
-    from django.conf import settings
-
-    return settings.BINANCE_PAY_WEBHOOK_URL or None
-
-
 def refund_sync(*, refund: Refund, source: str, actor: str = "", quiet: bool = False) -> Refund:
-    """Query the refund at Binance and apply its status (and then the order's)."""
+    """Query the refund at Binance and apply its status (and then the order's).
+
+    Raises BinanceRefused / BinanceUnavailable, unless ``quiet`` (the refund is returned as is).
+    """
     order = refund.order
-    client = binance_client(for_request=True)
-    with recording_calls() as calls:
-        try:
-            result = client.query_refund(refund_request_id=refund.refund_request_id)
-        except (ApiError, TransportError):
-            order_events_record_calls(order=order, calls=calls, source=source, actor=actor)
-            if quiet:
-                return refund
-            raise
-    order_events_record_calls(order=order, calls=calls, source=source, actor=actor)
+    gateway = BinanceGateway(source=source, actor=actor, order=order)
+    try:
+        result = gateway.query_refund(refund_request_id=refund.refund_request_id)
+    except (BinanceRefused, BinanceUnavailable):
+        if quiet:
+            return refund
+        raise
     refund = refund_apply_result(refund_id=refund.pk, result=result, source=source, actor=actor)
     # The order is reconciled later if this fails; the refund itself is recorded.
     with contextlib.suppress(BinanceRefused, BinanceUnavailable):

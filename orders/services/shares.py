@@ -10,16 +10,14 @@ import logging
 import uuid
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from binance_pay import ApiError, TransportError
 from notifications.services import notify
-from orders.errors import BinanceRefused, BinanceUnavailable, IdempotencyConflict
-from orders.models import AccountShare, AccountShareStatus
+from orders.errors import BinanceRefused, IdempotencyConflict
+from orders.gateway import BinanceGateway
+from orders.models import AccountShare, AccountShareStatus, EventSource
 from orders.services.status import ms_to_datetime
-from paysvc.integrations import binance_client
 
 logger = logging.getLogger(__name__)
 
@@ -48,29 +46,16 @@ def account_share_create(
 
 
 def _submit(*, share: AccountShare) -> AccountShare:
-    client = binance_client(for_request=True)
+    gateway = BinanceGateway(source=EventSource.API)
     try:
-        result = client.share_account_id(
-            request_id=share.request_id, webhook_url=settings.BINANCE_PAY_WEBHOOK_URL or None
-        )
-    except ApiError as exc:
+        result = gateway.share_account_id(request_id=share.request_id)
+    except BinanceRefused as exc:
         AccountShare.objects.filter(pk=share.pk).update(
             status=AccountShareStatus.ERROR,
             failure_code=exc.code,
-            failure_message=(exc.message or exc.name)[:512],
+            failure_message=(exc.binance_message or exc.name)[:512],
         )
-        raise BinanceRefused(
-            f"Binance refused the share request: {exc.code} {exc.name}: {exc.message}",
-            code=exc.code,
-            name=exc.name,
-        ) from exc
-    except TransportError as exc:
-        raise BinanceUnavailable(
-            "Binance did not answer; repeat the request with the same requestId.",
-            outcome_unknown=True,
-            retrying=False,
-            retry_after=getattr(exc, "retry_after", None),
-        ) from exc
+        raise
     AccountShare.objects.filter(pk=share.pk, status=AccountShareStatus.REQUESTED).update(
         status=AccountShareStatus.PENDING,
         share_id=result.id,

@@ -17,9 +17,9 @@ from django.utils import timezone
 
 from orders.models import EventSource, Order, OrderStatus, Refund
 from orders.services import order_create, order_sync
-from tests.backoffice.factories import PASSWORD, order_factory, paid_order, staff_user
+from tests.backoffice.factories import PASSWORD, paid_order, staff_user
 from tests.browser import MISSING_REASON, SCREENSHOTS, chromium_missing, launch_chromium
-from tests.clients.factories import application_factory
+from tests.factories import ApplicationFactory, OrderFactory
 from webhooks.models import WebhookEvent
 
 SHOTS = SCREENSHOTS
@@ -62,7 +62,7 @@ def log_in(browser: Any, base: str, username: str) -> Any:
 
 def paid_sandbox_order(sandbox: Any) -> Order:
     order = order_create(
-        application=application_factory(name=f"shop-{uuid.uuid4().hex[:6]}"),
+        application=ApplicationFactory(name=f"shop-{uuid.uuid4().hex[:6]}"),
         data={
             "env": {"terminalType": "WEB"},
             "orderAmount": Decimal("25.17"),
@@ -86,7 +86,7 @@ def paid_sandbox_order(sandbox: Any) -> Order:
 def some_history() -> None:
     """A month of payments for the dashboard's chart, and a few things needing attention."""
     now = timezone.now()
-    application = application_factory(name="demo-shop")
+    application = ApplicationFactory(name="demo-shop")
     for day in range(30):
         for _ in range(1 + (day * 7) % 4):
             paid_order(
@@ -95,8 +95,8 @@ def some_history() -> None:
                 total_fee=Decimal(10 + (day * 13) % 40),
                 source=EventSource.RECONCILIATION if day % 5 == 0 else EventSource.WEBHOOK,
             )
-    order_factory(application=application, flagged=True, flag_reason="amount mismatch")
-    order_factory(application=application, fiat_amount=Decimal("99"), fiat_currency="EUR")
+    OrderFactory(application=application, flagged=True, flag_reason="amount mismatch")
+    OrderFactory(application=application, fiat_amount=Decimal("99"), fiat_currency="EUR")
     WebhookEvent.objects.create(
         body=b"{}",
         headers={},

@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from backoffice.selectors import dashboard_stats
 from orders.models import EventSource, Order, Refund, RefundStatus
-from tests.backoffice.factories import order_factory, paid_order, staff_user
+from tests.backoffice.factories import paid_order, staff_user
+from tests.factories import OrderFactory
 from webhooks.models import WebhookEvent
 
 pytestmark = pytest.mark.django_db
@@ -52,8 +53,8 @@ def history():
     old = paid_order(paid_at=_days_ago(40), total_fee=Decimal("1000"))
     Order.objects.filter(pk=old.pk).update(created_at=_days_ago(41))
     paid_order(paid_at=now, currency="BTC", total_fee=Decimal("0.00100000"))
-    order_factory()  # created, unpaid
-    order_factory(flagged=True, flag_reason="amount mismatch")
+    OrderFactory()  # created, unpaid
+    OrderFactory(flagged=True, flag_reason="amount mismatch")
     Refund.objects.create(
         order=today[0],
         refund_request_id=uuid.uuid4().hex,

@@ -20,7 +20,7 @@ from clients.models import ApiKey
 from notifications.models import Notification, NotificationAttempt
 from orders.models import Refund
 from tests.backoffice.factories import paid_order, staff_user
-from tests.clients.factories import api_key_factory, application_factory
+from tests.factories import ApplicationFactory, api_key_factory
 from webhooks.models import EventStatus, WebhookEvent
 
 pytestmark = pytest.mark.django_db
@@ -142,7 +142,7 @@ def test_callbacks_are_read_only_and_only_finance_may_redeliver(support, finance
 
 
 def test_api_keys_and_applications_never_show_the_hash_or_the_secret(root):
-    application = application_factory(name="secretive")
+    application = ApplicationFactory(name="secretive")
     key, raw = api_key_factory(application=application)
     pages = [
         root.get(reverse("admin:clients_apikey_changelist")),
@@ -159,7 +159,7 @@ def test_api_keys_and_applications_never_show_the_hash_or_the_secret(root):
 
 
 def test_web3_tasks_are_editable_by_admins_with_validation_and_identifiers_are_not(root, support):
-    application = application_factory(name="campaign")
+    application = ApplicationFactory(name="campaign")
     add = reverse("admin:campaigns_task_add")
     refused = root.post(
         add,

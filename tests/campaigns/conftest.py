@@ -9,7 +9,7 @@ from django.test import Client
 
 from campaigns.calllog import durable
 from campaigns.selectors import task_cache_clear
-from tests.clients.factories import application_factory
+from tests.factories import ApplicationFactory
 
 COMPLETION = "/web3/v1/task/completion"
 
@@ -30,7 +30,7 @@ def _isolated(settings, tmp_path):
 
 @pytest.fixture
 def application(db):
-    return application_factory(name="shop")
+    return ApplicationFactory(name="shop")
 
 
 @pytest.fixture

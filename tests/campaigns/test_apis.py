@@ -7,8 +7,7 @@ from rest_framework.test import APIClient
 
 from campaigns.models import CustomerIdentifier
 from clients.scopes import ACCOUNT_SHARES_READ, CUSTOMERS_WRITE, ORDERS_READ
-from tests.campaigns.factories import order_factory, share_factory
-from tests.clients.factories import api_key_factory, application_factory
+from tests.factories import AccountShareFactory, ApplicationFactory, OrderFactory, api_key_factory
 
 pytestmark = pytest.mark.django_db
 
@@ -87,7 +86,7 @@ def test_other_ids_are_kept_exactly(shop):
 
 
 def test_each_application_has_its_own_customers(shop, application):
-    other_app = application_factory(name="other-shop")
+    other_app = ApplicationFactory(name="other-shop")
     other = merchant(other_app)
     register(shop, chain="BSC")
 
@@ -101,10 +100,18 @@ def test_each_application_has_its_own_customers(shop, application):
 
 def test_listing_shows_registered_and_known_ids(shop, application):
     register(shop, chain="BSC")
-    share_factory(application=application, customer_ref="customer-42", binance_id="355421788")
-    order_factory(application=application, customer_ref="customer-42", open_user_id="payer-1")
-    order_factory(application=application, customer_ref="customer-42", open_user_id="payer-1")
-    order_factory(application=application, customer_ref="someone-else", open_user_id="payer-2")
+    AccountShareFactory(
+        application=application, customer_ref="customer-42", user_binance_id="355421788"
+    )
+    OrderFactory(
+        paid=True, application=application, customer_ref="customer-42", open_user_id="payer-1"
+    )
+    OrderFactory(
+        paid=True, application=application, customer_ref="customer-42", open_user_id="payer-1"
+    )
+    OrderFactory(
+        paid=True, application=application, customer_ref="someone-else", open_user_id="payer-2"
+    )
 
     response = shop.get(URL.format("customer-42"))
 

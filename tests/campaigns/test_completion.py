@@ -15,8 +15,8 @@ from campaigns.models import TaskKind
 from campaigns.services import identifier_register
 from orders.models import AccountShareStatus, Order, OrderStatus, Refund, RefundStatus
 from tests.campaigns.conftest import completion, envelope
-from tests.campaigns.factories import order_factory, share_factory, task_factory
-from tests.clients.factories import application_factory
+from tests.campaigns.factories import task_factory
+from tests.factories import AccountShareFactory, ApplicationFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +52,7 @@ def test_a_10_usdt_task_is_complete_at_9_5_usdt_and_not_below(
     web3, application, wallet_customer, paid, complete
 ):
     task_factory(application=application, task_id="pay_10_usdt", threshold=Decimal("10"))
-    order_factory(application=application, amount=paid)
+    OrderFactory(paid=True, application=application, amount=paid)
 
     assert answer(web3, WALLET, ["pay_10_usdt"]) == {"pay_10_usdt": complete}
 
@@ -60,7 +60,7 @@ def test_a_10_usdt_task_is_complete_at_9_5_usdt_and_not_below(
 def test_amounts_of_several_orders_add_up_exactly(web3, application, wallet_customer):
     task_factory(application=application, task_id="pay_10_usdt")
     for amount in ("3.16666666", "3.16666667", "3.16666667"):  # 9.5 exactly
-        order_factory(application=application, amount=amount)
+        OrderFactory(paid=True, application=application, amount=amount)
 
     assert answer(web3, WALLET, ["pay_10_usdt"]) == {"pay_10_usdt": True}
 
@@ -73,17 +73,17 @@ def test_a_count_task_needs_95_percent_of_its_orders(web3, application, wallet_c
         threshold=Decimal("20"),
     )
     for _ in range(18):
-        order_factory(application=application, amount="1")
+        OrderFactory(paid=True, application=application, amount="1")
     assert answer(web3, WALLET, ["pay_20_times"]) == {"pay_20_times": False}
 
-    order_factory(application=application, amount="1")  # 19 >= 20 * 0.95
+    OrderFactory(paid=True, application=application, amount="1")  # 19 >= 20 * 0.95
 
     assert answer(web3, WALLET, ["pay_20_times"]) == {"pay_20_times": True}
 
 
 def test_only_orders_in_the_task_currency_count(web3, application, wallet_customer):
     task_factory(application=application, task_id="pay_10_usdt")
-    order_factory(application=application, amount="100", currency="BNB")
+    OrderFactory(paid=True, application=application, amount="100", currency="BNB")
 
     assert answer(web3, WALLET, ["pay_10_usdt"]) == {"pay_10_usdt": False}
 
@@ -91,33 +91,39 @@ def test_only_orders_in_the_task_currency_count(web3, application, wallet_custom
 # -- identity --------------------------------------------------------------------------------------
 def test_a_binance_id_resolves_through_a_shared_account_share(web3, application):
     task_factory(application=application, task_id="pay_10_usdt")
-    share_factory(application=application, customer_ref="customer-1", binance_id="355421788")
-    order_factory(application=application, customer_ref="customer-1", amount="10")
+    AccountShareFactory(
+        application=application, customer_ref="customer-1", user_binance_id="355421788"
+    )
+    OrderFactory(paid=True, application=application, customer_ref="customer-1", amount="10")
 
     assert answer(web3, "355421788", ["pay_10_usdt"]) == {"pay_10_usdt": True}
 
 
 def test_a_share_that_is_not_shared_resolves_nothing(web3, application):
     task_factory(application=application, task_id="pay_10_usdt")
-    share = share_factory(application=application, status=AccountShareStatus.PENDING)
+    share = AccountShareFactory(application=application, status=AccountShareStatus.PENDING)
     share.user_binance_id = "355421788"  # even with the id somehow recorded
     share.save()
-    order_factory(application=application, amount="10")
+    OrderFactory(paid=True, application=application, amount="10")
 
     assert answer(web3, "355421788", ["pay_10_usdt"]) == {"pay_10_usdt": False}
 
 
 def test_a_payers_open_user_id_resolves_to_the_customer(web3, application):
     task_factory(application=application, task_id="pay_10_usdt")
-    order_factory(application=application, amount="4", open_user_id="a1b2c3d4e5")
-    order_factory(application=application, amount="6")  # paid by the same customer otherwise
+    OrderFactory(paid=True, application=application, amount="4", open_user_id="a1b2c3d4e5")
+    OrderFactory(
+        paid=True, application=application, amount="6"
+    )  # paid by the same customer otherwise
 
     assert answer(web3, "a1b2c3d4e5", ["pay_10_usdt"]) == {"pay_10_usdt": True}
 
 
 def test_an_order_without_customer_ref_resolves_to_no_customer(web3, application):
     task_factory(application=application, task_id="pay_10_usdt")
-    order_factory(application=application, customer_ref="", amount="10", open_user_id="payer-x")
+    OrderFactory(
+        paid=True, application=application, customer_ref="", amount="10", open_user_id="payer-x"
+    )
 
     assert answer(web3, "payer-x", ["pay_10_usdt"]) == {"pay_10_usdt": False}
 
@@ -128,7 +134,7 @@ def test_a_registered_evm_wallet_matches_in_any_letter_case(web3, application, a
     identifier_register(
         application=application, customer_ref="customer-1", kind="wallet", value=WALLET.lower()
     )
-    order_factory(application=application, amount="10")
+    OrderFactory(paid=True, application=application, amount="10")
 
     assert answer(web3, asked, ["pay_10_usdt"]) == {"pay_10_usdt": True}
 
@@ -138,7 +144,7 @@ def test_other_ids_match_exactly(web3, application):
     identifier_register(
         application=application, customer_ref="customer-1", kind="other", value="AbC"
     )
-    order_factory(application=application, amount="10")
+    OrderFactory(paid=True, application=application, amount="10")
 
     assert answer(web3, "AbC", ["pay_10_usdt"]) == {"pay_10_usdt": True}
     assert answer(web3, "abc", ["pay_10_usdt"]) == {"pay_10_usdt": False}
@@ -146,16 +152,16 @@ def test_other_ids_match_exactly(web3, application):
 
 def test_an_unknown_id_completes_nothing(web3, application, wallet_customer):
     task_factory(application=application, task_id="pay_10_usdt")
-    order_factory(application=application, amount="10")
+    OrderFactory(paid=True, application=application, amount="10")
 
     assert answer(web3, "0x" + "0" * 40, ["pay_10_usdt"]) == {"pay_10_usdt": False}
 
 
 def test_a_task_only_sees_customers_of_its_own_application(web3, application):
-    other = application_factory(name="other-shop")
+    other = ApplicationFactory(name="other-shop")
     task_factory(application=application, task_id="pay_10_usdt")
     identifier_register(application=other, customer_ref="customer-1", kind="wallet", value=WALLET)
-    order_factory(application=other, amount="10")
+    OrderFactory(paid=True, application=other, amount="10")
 
     assert answer(web3, WALLET, ["pay_10_usdt"]) == {"pay_10_usdt": False}
 
@@ -163,12 +169,12 @@ def test_a_task_only_sees_customers_of_its_own_application(web3, application):
 def test_activity_of_two_customers_behind_one_id_is_not_added_up(web3, application):
     task_factory(application=application, task_id="pay_10_usdt")
     for ref in ("customer-1", "customer-2"):
-        share_factory(application=application, customer_ref=ref, binance_id="355421788")
-        order_factory(application=application, customer_ref=ref, amount="5")
+        AccountShareFactory(application=application, customer_ref=ref, user_binance_id="355421788")
+        OrderFactory(paid=True, application=application, customer_ref=ref, amount="5")
 
     assert answer(web3, "355421788", ["pay_10_usdt"]) == {"pay_10_usdt": False}
 
-    order_factory(application=application, customer_ref="customer-2", amount="5")
+    OrderFactory(paid=True, application=application, customer_ref="customer-2", amount="5")
 
     assert answer(web3, "355421788", ["pay_10_usdt"]) == {"pay_10_usdt": True}
 
@@ -181,11 +187,17 @@ def test_only_payments_inside_the_window_count(web3, application, wallet_custome
         starts_at=T0,
         ends_at=T0 + dt.timedelta(days=31),
     )
-    order_factory(application=application, amount="10", paid_at=T0 - dt.timedelta(seconds=1))
-    order_factory(application=application, amount="10", paid_at=T0 + dt.timedelta(days=31))
+    OrderFactory(
+        paid=True, application=application, amount="10", paid_at=T0 - dt.timedelta(seconds=1)
+    )
+    OrderFactory(
+        paid=True, application=application, amount="10", paid_at=T0 + dt.timedelta(days=31)
+    )
     assert answer(web3, WALLET, ["pay_in_january"]) == {"pay_in_january": False}
 
-    order_factory(application=application, amount="10", paid_at=T0)  # the start is inclusive
+    OrderFactory(
+        paid=True, application=application, amount="10", paid_at=T0
+    )  # the start is inclusive
 
     assert answer(web3, WALLET, ["pay_in_january"]) == {"pay_in_january": True}
 
@@ -197,10 +209,10 @@ def test_an_account_share_counts_inside_the_window(web3, application):
         kind=TaskKind.ACCOUNT_SHARED,
         starts_at=T0,
     )
-    share_factory(application=application, shared_at=T0 - dt.timedelta(days=1))
+    AccountShareFactory(application=application, shared_at=T0 - dt.timedelta(days=1))
     assert answer(web3, "355421788", ["share_id"]) == {"share_id": False}
 
-    share_factory(application=application, shared_at=T0 + dt.timedelta(days=1))
+    AccountShareFactory(application=application, shared_at=T0 + dt.timedelta(days=1))
 
     assert answer(web3, "355421788", ["share_id"]) == {"share_id": True}
 
@@ -209,7 +221,7 @@ def test_account_shared_task_through_a_registered_wallet(web3, application, wall
     task_factory(application=application, task_id="share_id", kind=TaskKind.ACCOUNT_SHARED)
     assert answer(web3, WALLET, ["share_id"]) == {"share_id": False}
 
-    share_factory(application=application, customer_ref=wallet_customer)
+    AccountShareFactory(application=application, customer_ref=wallet_customer)
 
     assert answer(web3, WALLET, ["share_id"]) == {"share_id": True}
 
@@ -232,7 +244,7 @@ def test_account_shared_task_through_a_registered_wallet(web3, application, wall
 )
 def test_which_order_statuses_count_as_paid(web3, application, wallet_customer, status, counts):
     task_factory(application=application, task_id="pay_once", kind=TaskKind.PAID_ORDER_COUNT)
-    order_factory(application=application, status=status)
+    OrderFactory(paid=True, application=application, status=status)
 
     assert answer(web3, WALLET, ["pay_once"]) == {"pay_once": counts}
 
@@ -251,7 +263,9 @@ def test_refunds_that_hold_money_are_taken_off(
     web3, application, wallet_customer, refund_status, complete
 ):
     task_factory(application=application, task_id="pay_10_usdt")
-    order = order_factory(application=application, amount="12", status=OrderStatus.REFUNDED)
+    order = OrderFactory(
+        paid=True, application=application, amount="12", status=OrderStatus.REFUNDED
+    )
     Refund.objects.create(
         order=order, refund_request_id="r1", refund_amount=Decimal("3"), status=refund_status
     )
@@ -263,7 +277,9 @@ def test_an_order_refunded_in_full_by_its_refunds_is_not_a_paid_order(
     web3, application, wallet_customer
 ):
     task_factory(application=application, task_id="pay_once", kind=TaskKind.PAID_ORDER_COUNT)
-    order = order_factory(application=application, amount="5", status=OrderStatus.REFUNDING)
+    order = OrderFactory(
+        paid=True, application=application, amount="5", status=OrderStatus.REFUNDING
+    )
     Refund.objects.create(
         order=order, refund_request_id="r1", refund_amount=Decimal("5"), status="REFUND_PENDING"
     )
@@ -275,10 +291,16 @@ def test_inconclusive_data_is_not_complete(web3, application, wallet_customer):
     task_factory(application=application, task_id="pay_10_usdt", starts_at=T0)
     task_factory(application=application, task_id="pay_once", kind=TaskKind.PAID_ORDER_COUNT)
     # Payment in progress, outcome unknown at Binance, no amount, no payment time for a window.
-    order_factory(application=application, status=OrderStatus.PENDING, amount="50")
-    order_factory(application=application, status=OrderStatus.INITIAL, create_state="unknown")
-    order_factory(application=application, amount=None)  # fiat order without its crypto amount
-    order_factory(application=application, amount="50", status=OrderStatus.PAID, paid_at=None)
+    OrderFactory(paid=True, application=application, status=OrderStatus.PENDING, amount="50")
+    OrderFactory(
+        paid=True, application=application, status=OrderStatus.INITIAL, create_state="unknown"
+    )
+    OrderFactory(
+        fiat=True, paid=True, application=application
+    )  # fiat order without its crypto amount
+    OrderFactory(
+        paid=True, application=application, amount="50", status=OrderStatus.PAID, paid_at=None
+    )
     Order.objects.filter(paid_at__isnull=False).update(paid_at=None)
 
     data = answer(web3, WALLET, ["pay_10_usdt", "pay_once"])
@@ -289,7 +311,9 @@ def test_inconclusive_data_is_not_complete(web3, application, wallet_customer):
 
 def test_the_answer_is_right_just_after_a_payment_lands(web3, application, wallet_customer):
     task_factory(application=application, task_id="pay_10_usdt")
-    order = order_factory(application=application, status=OrderStatus.PENDING, amount="10")
+    order = OrderFactory(
+        paid=True, application=application, status=OrderStatus.PENDING, amount="10"
+    )
     assert answer(web3, WALLET, ["pay_10_usdt"]) == {"pay_10_usdt": False}
 
     Order.objects.filter(pk=order.pk).update(status=OrderStatus.PAID, paid_at=timezone.now())
@@ -303,7 +327,7 @@ def test_no_tasks_asked_answers_every_active_task(web3, application, wallet_cust
     task_factory(application=application, task_id="pay_10_usdt")
     task_factory(application=application, task_id="pay_once", kind=TaskKind.PAID_ORDER_COUNT)
     task_factory(application=application, task_id="retired", is_active=False)
-    order_factory(application=application, amount="1")
+    OrderFactory(paid=True, application=application, amount="1")
 
     body = envelope(completion(web3, WALLET, tasks))
 
@@ -315,11 +339,11 @@ def test_no_tasks_asked_answers_every_active_task(web3, application, wallet_cust
 
 
 def test_tasks_of_several_applications_are_answered_together(web3, application):
-    other = application_factory(name="other-shop")
+    other = ApplicationFactory(name="other-shop")
     task_factory(application=application, task_id="shop_pay")
     task_factory(application=other, task_id="other_pay")
     identifier_register(application=other, customer_ref="c9", kind="wallet", value=WALLET)
-    order_factory(application=other, customer_ref="c9", amount="10")
+    OrderFactory(paid=True, application=other, customer_ref="c9", amount="10")
 
     assert answer(web3, WALLET, ["shop_pay", "other_pay"]) == {
         "shop_pay": False,

@@ -20,7 +20,8 @@ from campaigns.guard import in_flight
 from campaigns.models import TaskKind
 from campaigns.web3_urls import web3_prefix, web3_route
 from tests.campaigns.conftest import COMPLETION, completion, envelope
-from tests.campaigns.factories import order_factory, share_factory, task_factory
+from tests.campaigns.factories import task_factory
+from tests.factories import AccountShareFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -31,8 +32,8 @@ BINANCE_ID = "355421788"
 def tasks(application):
     task_factory(application=application, task_id="pay_10_usdt")
     task_factory(application=application, task_id="share_id", kind=TaskKind.ACCOUNT_SHARED)
-    share_factory(application=application, binance_id=BINANCE_ID)
-    order_factory(application=application, amount="10")
+    AccountShareFactory(application=application, user_binance_id=BINANCE_ID)
+    OrderFactory(paid=True, application=application, amount="10")
 
 
 def now_ms() -> int:

@@ -1,7 +1,7 @@
 import pytest
 from django.core.cache import cache
 
-from tests.clients.factories import api_key_factory, application_factory
+from tests.factories import ApplicationFactory, api_key_factory
 
 
 @pytest.fixture(autouse=True)
@@ -14,7 +14,7 @@ def _empty_cache():
 
 @pytest.fixture
 def application(db):
-    return application_factory(name="shop")
+    return ApplicationFactory(name="shop")
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from clients.models import ApiKey, ClientApplication
 from clients.scopes import ORDERS_READ, REFUNDS_WRITE
-from tests.clients.factories import api_key_factory
+from tests.factories import api_key_factory
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,8 @@ from clients.permissions import HasApiKey, RequiredScopes
 from clients.principal import ClientPrincipal
 from clients.services import api_key_revoke, application_update
 from clients.throttling import ApiKeyRateThrottle
-from tests.clients.factories import api_key_factory
 from tests.clients.views import ProbeView
+from tests.factories import api_key_factory
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 
 from clients.models import ApiKey, ClientApplication
 from clients.scopes import ALL_SCOPES, ORDERS_READ, ORDERS_WRITE
-from tests.clients.factories import application_factory
+from tests.factories import ApplicationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +48,7 @@ def test_creates_the_application_named_after_the_key_and_prints_its_secret_once(
 
 
 def test_reuses_an_existing_application_without_printing_its_secret():
-    application = application_factory(name="shop")
+    application = ApplicationFactory(name="shop")
 
     out, err = run(
         "--name", "second key", "--application", "shop", "--notify-url", "https://elsewhere.example"
@@ -76,7 +76,7 @@ def test_a_bad_scope_is_named_and_nothing_is_created():
 
 
 def test_an_inactive_application_is_refused():
-    application_factory(name="shop", is_active=False)
+    ApplicationFactory(name="shop", is_active=False)
 
     with pytest.raises(CommandError, match="inactive"):
         run("--name", "k", "--application", "shop")

@@ -10,8 +10,8 @@ from rest_framework.test import APIRequestFactory
 
 from clients.parsers import MAX_DEPTH, DecimalJSONParser
 from paysvc.exceptions import PayloadTooLarge
-from tests.clients.factories import api_key_factory
 from tests.clients.views import ProbeView
+from tests.factories import api_key_factory
 
 
 def parse(body: bytes | str, **context):

@@ -4,8 +4,8 @@ import pytest
 from rest_framework.test import APIRequestFactory
 
 from clients.scopes import ORDERS_READ, ORDERS_WRITE, REFUNDS_WRITE
-from tests.clients.factories import api_key_factory
 from tests.clients.views import ProbeView, ProbeViewSet
+from tests.factories import api_key_factory
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ import pytest
 from clients.keys import generate_raw_key
 from clients.selectors import api_key_get_active_by_raw
 from clients.services import api_key_revoke, application_update
-from tests.clients.factories import api_key_factory
+from tests.factories import api_key_factory
 
 pytestmark = pytest.mark.django_db
 

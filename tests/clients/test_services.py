@@ -21,7 +21,7 @@ from clients.services import (
     application_update,
     scopes_validate,
 )
-from tests.clients.factories import api_key_factory, application_factory
+from tests.factories import ApplicationFactory, api_key_factory
 
 pytestmark = pytest.mark.django_db
 
@@ -148,7 +148,7 @@ def test_api_key_create_refuses_an_unknown_scope_and_creates_nothing(application
 
 
 def test_api_key_create_refuses_an_inactive_application():
-    application = application_factory(is_active=False)
+    application = ApplicationFactory(is_active=False)
 
     with pytest.raises(ValidationError):
         api_key_create(application=application, name="backend")

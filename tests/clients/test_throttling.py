@@ -12,8 +12,8 @@ from clients.throttling import (
     parse_rate,
     seconds_until_allowed,
 )
-from tests.clients.factories import api_key_factory
 from tests.clients.views import ProbeView
+from tests.factories import api_key_factory
 
 pytestmark = pytest.mark.django_db
 

@@ -38,6 +38,7 @@ from typing import Any
 
 import pytest
 
+from tests.factories import ApplicationFactory, OrderFactory
 from tests.live import REPO_ROOT, free_port, wait_until
 from tests.webhooks.factories import Signer
 
@@ -618,11 +619,9 @@ def deliveries_for(orders: Sequence[Any], signer: Signer) -> list[tuple[bytes, d
 
 def make_orders(n: int) -> list[Any]:
     """``n`` orders as paysvc stores them once Binance created them (INITIAL, 25.17 USDT)."""
-    from tests.clients.factories import application_factory
-    from tests.webhooks.factories import order_factory
 
-    application = application_factory()
-    return [order_factory(application=application) for _ in range(n)]
+    application = ApplicationFactory()
+    return [OrderFactory(application=application) for _ in range(n)]
 
 
 # -- figures and checks ---------------------------------------------------------------------------

@@ -6,20 +6,15 @@ import datetime as dt
 import json
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from django.utils import timezone
 
-from clients.models import ClientApplication
-from orders.models import Order, OrderStatus, Refund, RefundStatus
 from paysvc.celery import app as celery_app
-from tests.clients.factories import application_factory
 
 
 @dataclass(frozen=True)
@@ -158,45 +153,3 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     pinned = Clock(dt.datetime(2025, 3, 1, 12, 0, tzinfo=dt.UTC))
     monkeypatch.setattr(timezone, "now", pinned)
     return pinned
-
-
-def application_with(url: str = "") -> ClientApplication:
-    return application_factory(name=f"shop-{uuid.uuid4().hex[:8]}", default_notify_url=url)
-
-
-def order_factory(
-    *,
-    application: ClientApplication | None = None,
-    notify_url: str = "",
-    status: str = OrderStatus.INITIAL,
-    **fields: Any,
-) -> Order:
-    """An order as if Binance had created it (stored directly: no Binance call needed here)."""
-    values: dict[str, Any] = {
-        "application": application or application_with(),
-        "merchant_trade_no": uuid.uuid4().hex,
-        "status": status,
-        "terminal_type": "WEB",
-        "order_amount": Decimal("25.17"),
-        "currency": "USDT",
-        "total_fee": Decimal("25.17"),
-        "goods": {"goodsType": "02", "goodsCategory": "Z000", "goodsName": "Ice Cream"},
-        "env": {"terminalType": "WEB"},
-        "notify_url": notify_url,
-        "customer_ref": "customer-42",
-        "prepay_id": str(uuid.uuid4().int)[:19],
-    }
-    values.update(fields)
-    return Order.objects.create(**values)
-
-
-def refund_factory(*, order: Order, amount: str = "5", **fields: Any) -> Refund:
-    values: dict[str, Any] = {
-        "order": order,
-        "refund_request_id": uuid.uuid4().hex,
-        "refund_amount": Decimal(amount),
-        "refund_reason": "damaged",
-        "status": RefundStatus.PENDING,
-    }
-    values.update(fields)
-    return Refund.objects.create(**values)

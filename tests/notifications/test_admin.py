@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from notifications.models import Notification, NotificationStatus
 from notifications.services import notification_deliver, notify
-from tests.notifications.conftest import order_factory
+from tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +15,7 @@ LIST_URL = reverse("admin:notifications_notification_changelist")
 
 @pytest.fixture
 def delivered(receiver, allow_private):
-    order = order_factory(notify_url=receiver.url)
+    order = OrderFactory(notify_url=receiver.url)
     notification = notify(event_type="order.paid", order=order)
     notification_deliver(notification_id=notification.pk)
     notification.refresh_from_db()

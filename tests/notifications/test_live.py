@@ -16,8 +16,9 @@ from notifications.tasks import dispatch_due
 from orders.models import OrderStatus
 from orders.services import order_status_apply
 from paysvc.celery import app as celery_app
+from tests.factories import OrderFactory
 from tests.live import celery_worker_argv, child_env, running, wait_until
-from tests.notifications.conftest import Reply, order_factory
+from tests.notifications.conftest import Reply
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 
@@ -65,7 +66,7 @@ def private_broker(tmp_path) -> Iterator[dict[str, str]]:
 def test_a_real_worker_delivers_retries_durably_and_signs(tmp_path, receiver, private_broker):
     log = tmp_path / "worker.log"
     receiver.reply(Reply(500, b"try later"))
-    order = order_factory(notify_url=receiver.url)
+    order = OrderFactory(notify_url=receiver.url)
     env = child_env({"PAYSVC_ALLOW_PRIVATE_URLS": "true", **private_broker})
 
     with running(celery_worker_argv(), env, log):

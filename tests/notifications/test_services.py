@@ -24,11 +24,9 @@ from orders.serializers import OrderSerializer
 from orders.services import order_status_apply
 from orders.services.refunds import refund_apply_result
 from paysvc.metrics import CALLBACK_DELIVERIES
+from tests.factories import ApplicationFactory, OrderFactory, RefundFactory
 from tests.notifications.conftest import (
     Reply,
-    application_with,
-    order_factory,
-    refund_factory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -63,7 +61,7 @@ def refund_result(refund, status: str) -> RefundQueryResult:
 def test_a_paid_order_is_delivered_once_signed_after_commit(
     receiver, allow_private, eager, django_capture_on_commit_callbacks
 ):
-    order = order_factory(notify_url=receiver.url)
+    order = OrderFactory(notify_url=receiver.url)
 
     with django_capture_on_commit_callbacks(execute=True):
         apply(order, S.PAID)
@@ -115,7 +113,7 @@ def test_a_paid_order_is_delivered_once_signed_after_commit(
     ],
 )
 def test_each_outcome_status_makes_its_event(start, reported, event_type):
-    order = order_factory(notify_url=MERCHANT_URL, status=start)
+    order = OrderFactory(notify_url=MERCHANT_URL, status=start)
 
     apply(order, reported)
 
@@ -139,7 +137,7 @@ def test_each_outcome_status_makes_its_event(start, reported, event_type):
     ],
 )
 def test_no_event_for_in_between_states_no_ops_and_stale_reports(start, reported):
-    order = order_factory(notify_url=MERCHANT_URL, status=start)
+    order = OrderFactory(notify_url=MERCHANT_URL, status=start)
 
     apply(order, reported)
 
@@ -147,7 +145,7 @@ def test_no_event_for_in_between_states_no_ops_and_stale_reports(start, reported
 
 
 def test_a_repeated_status_report_makes_one_event():
-    order = order_factory(notify_url=MERCHANT_URL)
+    order = OrderFactory(notify_url=MERCHANT_URL)
 
     for _ in range(3):
         apply(order, S.PAID)
@@ -156,7 +154,7 @@ def test_a_repeated_status_report_makes_one_event():
 
 
 def test_without_any_url_nothing_is_stored_or_scheduled(django_capture_on_commit_callbacks):
-    order = order_factory(application=application_with(url=""), notify_url="")
+    order = OrderFactory(application=ApplicationFactory(default_notify_url=""), notify_url="")
 
     with django_capture_on_commit_callbacks() as callbacks:
         updated = apply(order, S.PAID)
@@ -168,8 +166,8 @@ def test_without_any_url_nothing_is_stored_or_scheduled(django_capture_on_commit
 
 
 def test_the_application_default_url_is_used_when_the_order_names_none():
-    application = application_with(url="https://shop.example.com/default-hook")
-    order = order_factory(application=application, notify_url="")
+    application = ApplicationFactory(default_notify_url="https://shop.example.com/default-hook")
+    order = OrderFactory(application=application, notify_url="")
 
     apply(order, S.EXPIRED)
 
@@ -177,8 +175,8 @@ def test_the_application_default_url_is_used_when_the_order_names_none():
 
 
 def test_the_order_url_wins_over_the_default():
-    application = application_with(url="https://shop.example.com/default-hook")
-    order = order_factory(application=application, notify_url=MERCHANT_URL)
+    application = ApplicationFactory(default_notify_url="https://shop.example.com/default-hook")
+    order = OrderFactory(application=application, notify_url=MERCHANT_URL)
 
     apply(order, S.PAID)
 
@@ -186,7 +184,7 @@ def test_the_order_url_wins_over_the_default():
 
 
 def test_notify_refuses_unknown_types_and_missing_subjects():
-    order = order_factory(notify_url=MERCHANT_URL)
+    order = OrderFactory(notify_url=MERCHANT_URL)
 
     with pytest.raises(ValueError, match="unknown"):
         notify(event_type="order.refunding", order=order)
@@ -212,8 +210,8 @@ def test_a_refund_reaching_a_final_state_is_delivered(
     eager,
     django_capture_on_commit_callbacks,
 ):
-    order = order_factory(notify_url=receiver.url, status=S.REFUNDING)
-    refund = refund_factory(order=order)
+    order = OrderFactory(notify_url=receiver.url, status=S.REFUNDING)
+    refund = RefundFactory(order=order)
 
     with django_capture_on_commit_callbacks(execute=True):
         refund_apply_result(
@@ -240,8 +238,8 @@ def test_a_refund_reaching_a_final_state_is_delivered(
 
 
 def test_a_pending_refund_makes_no_event():
-    order = order_factory(notify_url=MERCHANT_URL, status=S.REFUNDING)
-    refund = refund_factory(order=order, status=RefundStatus.REQUESTED)
+    order = OrderFactory(notify_url=MERCHANT_URL, status=S.REFUNDING)
+    refund = RefundFactory(order=order, status=RefundStatus.REQUESTED)
 
     refund_apply_result(
         refund_id=refund.pk, result=refund_result(refund, "REFUND_PENDING"), source="webhook"
@@ -251,7 +249,7 @@ def test_a_pending_refund_makes_no_event():
 
 
 def test_an_account_share_event_carries_the_share_and_goes_to_the_default_url():
-    application = application_with(url="https://shop.example.com/default-hook")
+    application = ApplicationFactory(default_notify_url="https://shop.example.com/default-hook")
     share = AccountShare.objects.create(
         application=application,
         customer_ref="customer-42",
@@ -276,7 +274,7 @@ def test_an_account_share_event_carries_the_share_and_goes_to_the_default_url():
 def test_a_committed_change_is_delivered_and_a_rolled_back_one_sends_nothing(
     receiver, allow_private, eager
 ):
-    order = order_factory(notify_url=receiver.url)
+    order = OrderFactory(notify_url=receiver.url)
 
     with pytest.raises(RuntimeError), transaction.atomic():
         apply(order, S.PAID)
@@ -298,7 +296,7 @@ def test_a_500_is_retried_by_the_durable_schedule_then_delivered(
     receiver, allow_private, eager, clock, django_capture_on_commit_callbacks
 ):
     receiver.reply(Reply(500, b"database is down"))
-    order = order_factory(notify_url=receiver.url)
+    order = OrderFactory(notify_url=receiver.url)
     failed_before = counter("failed_attempt")
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -334,7 +332,7 @@ def test_a_redirect_is_a_failed_attempt_and_is_not_followed(
     receiver, allow_private, django_capture_on_commit_callbacks
 ):
     receiver.reply(Reply(302, headers={"Location": receiver.url + "&moved=1"}))
-    order = order_factory(notify_url=receiver.url)
+    order = OrderFactory(notify_url=receiver.url)
     apply(order, S.PAID)
 
     attempt = notification_deliver(notification_id=Notification.objects.get().pk)
@@ -349,7 +347,7 @@ def test_a_redirect_is_a_failed_attempt_and_is_not_followed(
 def test_a_timeout_is_a_failed_attempt(receiver, allow_private, settings):
     settings.PAYSVC_CALLBACK_READ_TIMEOUT = 0.3
     receiver.reply(Reply(200, delay=1.5))
-    order = order_factory(notify_url=receiver.url)
+    order = OrderFactory(notify_url=receiver.url)
     apply(order, S.PAID)
 
     attempt = notification_deliver(notification_id=Notification.objects.get().pk)
@@ -366,7 +364,7 @@ def test_a_timeout_is_a_failed_attempt(receiver, allow_private, settings):
 def test_a_refused_connection_is_a_failed_attempt(allow_private):
     from tests.live import free_port
 
-    order = order_factory(notify_url=f"http://127.0.0.1:{free_port()}/hook")
+    order = OrderFactory(notify_url=f"http://127.0.0.1:{free_port()}/hook")
     apply(order, S.PAID)
 
     attempt = notification_deliver(notification_id=Notification.objects.get().pk)
@@ -379,7 +377,7 @@ def test_a_refused_connection_is_a_failed_attempt(allow_private):
 
 def test_retries_go_on_for_the_retry_window_then_give_up(receiver, allow_private, clock):
     receiver.reply(*[Reply(503)] * 40)
-    order = order_factory(notify_url=receiver.url)
+    order = OrderFactory(notify_url=receiver.url)
     apply(order, S.PAID)
     notification = Notification.objects.get()
     gave_up_before = counter("gave_up")
@@ -404,7 +402,7 @@ def test_retries_go_on_for_the_retry_window_then_give_up(receiver, allow_private
 def test_the_retry_window_is_a_setting(receiver, allow_private, clock, settings):
     settings.PAYSVC_CALLBACK_RETRY_HOURS = 0.01  # 36 s
     receiver.reply(*[Reply(500)] * 10)
-    order = order_factory(notify_url=receiver.url)
+    order = OrderFactory(notify_url=receiver.url)
     apply(order, S.PAID)
     notification = Notification.objects.get()
 
@@ -421,7 +419,7 @@ def test_the_retry_window_is_a_setting(receiver, allow_private, clock, settings)
 # -- idempotency and claims -----------------------------------------------------------------------
 def test_a_duplicate_or_early_task_sends_nothing(receiver, allow_private, clock):
     receiver.reply(Reply(500))
-    order = order_factory(notify_url=receiver.url)
+    order = OrderFactory(notify_url=receiver.url)
     apply(order, S.PAID)
     notification = Notification.objects.get()
 
@@ -436,7 +434,7 @@ def test_a_duplicate_or_early_task_sends_nothing(receiver, allow_private, clock)
 
 
 def test_a_notification_another_worker_is_sending_is_left_alone(receiver, allow_private, clock):
-    order = order_factory(notify_url=receiver.url)
+    order = OrderFactory(notify_url=receiver.url)
     apply(order, S.PAID)
     notification = Notification.objects.get()
     Notification.objects.filter(pk=notification.pk).update(
@@ -459,9 +457,9 @@ def test_dispatch_due_enqueues_each_due_notification_once(
     monkeypatch.setattr(
         "notifications.tasks.deliver.apply_async", lambda args, **kw: enqueued.append(args[0])
     )
-    due = notify(event_type="order.paid", order=order_factory(notify_url=MERCHANT_URL))
-    later = notify(event_type="order.paid", order=order_factory(notify_url=MERCHANT_URL))
-    busy = notify(event_type="order.paid", order=order_factory(notify_url=MERCHANT_URL))
+    due = notify(event_type="order.paid", order=OrderFactory(notify_url=MERCHANT_URL))
+    later = notify(event_type="order.paid", order=OrderFactory(notify_url=MERCHANT_URL))
+    busy = notify(event_type="order.paid", order=OrderFactory(notify_url=MERCHANT_URL))
     Notification.objects.filter(pk=later.pk).update(
         next_attempt_at=clock.now + dt.timedelta(minutes=5)
     )
@@ -485,7 +483,7 @@ def test_a_broker_outage_at_commit_is_logged_and_dispatch_due_sends_it_later(
         raise ConnectionRefusedError("broker down")
 
     monkeypatch.setattr("notifications.tasks.deliver.apply_async", broker_down)
-    order = order_factory(notify_url=MERCHANT_URL)
+    order = OrderFactory(notify_url=MERCHANT_URL)
 
     with django_capture_on_commit_callbacks(execute=True):
         updated = apply(order, S.PAID)  # must not raise after the commit
@@ -500,7 +498,7 @@ def test_redeliver_sends_the_same_event_again_and_records_who_asked(
     receiver, allow_private, eager, django_capture_on_commit_callbacks, django_user_model
 ):
     alice = django_user_model.objects.create_user(username="alice", is_staff=True)
-    order = order_factory(notify_url=receiver.url)
+    order = OrderFactory(notify_url=receiver.url)
     with django_capture_on_commit_callbacks(execute=True):
         apply(order, S.PAID)
     notification = Notification.objects.get()
@@ -523,7 +521,7 @@ def test_redeliver_restarts_a_failed_notification_with_a_fresh_window(
 ):
     bob = django_user_model.objects.create_user(username="bob", is_staff=True)
     receiver.reply(Reply(500))
-    order = order_factory(notify_url=receiver.url)
+    order = OrderFactory(notify_url=receiver.url)
     apply(order, S.PAID)
     notification = Notification.objects.get()
     clock.advance(hours=30)
@@ -545,9 +543,9 @@ def test_redeliver_restarts_a_failed_notification_with_a_fresh_window(
 
 # -- state gauges ---------------------------------------------------------------------------------
 def test_delivery_stats_count_pending_failed_and_the_oldest_wait(clock):
-    first = notify(event_type="order.paid", order=order_factory(notify_url=MERCHANT_URL))
+    first = notify(event_type="order.paid", order=OrderFactory(notify_url=MERCHANT_URL))
     clock.advance(minutes=10)
-    notify(event_type="order.paid", order=order_factory(notify_url=MERCHANT_URL))
+    notify(event_type="order.paid", order=OrderFactory(notify_url=MERCHANT_URL))
     Notification.objects.filter(pk=first.pk).update(
         status=NotificationStatus.FAILED, next_attempt_at=None
     )
@@ -562,7 +560,7 @@ def test_delivery_stats_count_pending_failed_and_the_oldest_wait(clock):
 def test_the_state_gauges_are_exported(clock):
     from notifications.gauges import notification_gauges
 
-    notify(event_type="order.paid", order=order_factory(notify_url=MERCHANT_URL))
+    notify(event_type="order.paid", order=OrderFactory(notify_url=MERCHANT_URL))
     clock.advance(seconds=90)
 
     gauges = {name: value for name, _help, value in notification_gauges()}
@@ -578,7 +576,7 @@ def test_logs_name_the_event_but_never_the_secret_signature_or_url_path(
     receiver, allow_private, caplog
 ):
     receiver.reply(Reply(500))
-    order = order_factory(notify_url=receiver.url)
+    order = OrderFactory(notify_url=receiver.url)
     apply(order, S.PAID)
     notification = Notification.objects.get()
 
@@ -600,7 +598,7 @@ def test_workers_racing_on_one_notification_send_it_once(receiver, allow_private
     from django.db import connection
 
     receiver.reply(Reply(200, delay=0.3))
-    order = order_factory(notify_url=receiver.url)
+    order = OrderFactory(notify_url=receiver.url)
     notification = notify(event_type="order.paid", order=order)
 
     def worker(_: int):

@@ -18,7 +18,8 @@ from notifications import transport
 from notifications.models import NotificationStatus
 from notifications.services import notification_deliver, notify
 from paysvc.metrics import CALLBACK_DELIVERIES
-from tests.notifications.conftest import Receiver, order_factory
+from tests.factories import OrderFactory
+from tests.notifications.conftest import Receiver
 
 PUBLIC_IP = "93.184.216.34"
 real_create_connection = urllib3.util.connection.create_connection
@@ -70,7 +71,7 @@ def test_a_loopback_url_is_refused_with_no_connection_when_private_urls_are_off(
 ):
     settings.PAYSVC_ALLOW_PRIVATE_URLS = False
     refused_before = CALLBACK_DELIVERIES.labels(outcome="refused_url")._value.get()
-    notification = notify(event_type="order.paid", order=order_factory(notify_url=receiver.url))
+    notification = notify(event_type="order.paid", order=OrderFactory(notify_url=receiver.url))
 
     attempt = notification_deliver(notification_id=notification.pk)
 

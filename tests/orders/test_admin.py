@@ -29,7 +29,7 @@ from orders.models import (
     RefundStatus,
 )
 from orders.services import order_create, order_event_record, order_sync
-from tests.backoffice.factories import order_factory, paid_order, share_factory
+from tests.backoffice.factories import paid_order
 from tests.backoffice.fixtures import (  # noqa: F401 - fixtures
     _clean_cache,
     _fast_password_hasher,
@@ -40,7 +40,7 @@ from tests.backoffice.fixtures import (  # noqa: F401 - fixtures
     support,
     support_user,
 )
-from tests.clients.factories import application_factory
+from tests.factories import AccountShareFactory, ApplicationFactory, OrderFactory
 from webhooks.models import WebhookEvent
 
 pytestmark = pytest.mark.django_db
@@ -66,7 +66,7 @@ def listed(response) -> set[str]:
 # -- changelist --------------------------------------------------------------------------------
 def test_the_list_shows_badges_amounts_with_fiat_customer_and_times(support):
     crypto = paid_order(customer_ref="alice")
-    fiat = order_factory(
+    fiat = OrderFactory(
         fiat_amount=Decimal("10.00"),
         fiat_currency="USD",
         order_amount=None,
@@ -89,7 +89,7 @@ def test_the_list_shows_badges_amounts_with_fiat_customer_and_times(support):
 def test_the_list_costs_the_same_queries_for_5_and_50_orders(
     support, django_assert_max_num_queries
 ):
-    application = application_factory(name="busy")
+    application = ApplicationFactory(name="busy")
     for _ in range(5):
         paid_order(application=application)
     support.get(LIST)  # fills the cached currency list
@@ -135,12 +135,12 @@ def test_no_full_table_count_and_no_big_json_columns_in_the_list(support):
 def test_filters(support, query, expected):
     names = {}
     names["paid"] = paid_order()
-    names["btc"] = order_factory(currency="BTC", order_amount=Decimal("0.001"), total_fee=None)
-    names["fiat"] = order_factory(
+    names["btc"] = OrderFactory(currency="BTC", order_amount=Decimal("0.001"), total_fee=None)
+    names["fiat"] = OrderFactory(
         fiat_amount=Decimal("5"), fiat_currency="USD", order_amount=None, currency="USDT"
     )
-    names["app"] = order_factory(terminal_type="APP", env={"terminalType": "APP"})
-    names["flagged"] = order_factory(flagged=True, flag_reason="amount mismatch")
+    names["app"] = OrderFactory(terminal_type="APP", env={"terminalType": "APP"})
+    names["flagged"] = OrderFactory(flagged=True, flag_reason="amount mismatch")
     names["polled"] = paid_order(source=EventSource.RECONCILIATION)
     names["old"] = paid_order(paid_at=dt.datetime(2024, 2, 10, 23, 59, tzinfo=dt.UTC))
     Order.objects.filter(pk=names["old"].pk).update(
@@ -156,10 +156,16 @@ def test_filters(support, query, expected):
 def test_search_matches_every_id_exactly_and_the_shared_binance_id(support):
     order = paid_order(customer_ref="cust-7")
     other = paid_order(customer_ref="cust-8")
-    share_factory(order=order, user_binance_id="354937868")
+    AccountShareFactory(
+        application=order.application, customer_ref=order.customer_ref, user_binance_id="354937868"
+    )
     # Same customerRef in another application: its Binance ID is not this order's customer.
-    stranger = order_factory(customer_ref="cust-7")
-    share_factory(order=stranger, user_binance_id="999999999")
+    stranger = OrderFactory(customer_ref="cust-7")
+    AccountShareFactory(
+        application=stranger.application,
+        customer_ref=stranger.customer_ref,
+        user_binance_id="999999999",
+    )
 
     for term in (
         order.merchant_trade_no,
@@ -179,10 +185,10 @@ def test_search_matches_every_id_exactly_and_the_shared_binance_id(support):
 
 
 def test_export_streams_every_filtered_row_with_exact_amounts(support):
-    application = application_factory(name="exported")
+    application = ApplicationFactory(name="exported")
     for _ in range(60):  # more than one changelist page
         paid_order(application=application, total_fee=Decimal("0.10000000"))
-    order_factory(application=application)  # INITIAL: filtered out
+    OrderFactory(application=application)  # INITIAL: filtered out
     risky = paid_order(customer_ref='=HYPERLINK("http://evil")', total_fee=Decimal("1.5"))
 
     response = support.get(EXPORT, {"status__exact": "PAID", "o": "1"})
@@ -403,7 +409,7 @@ def test_the_refund_action_sends_one_order_to_its_confirmation_page(finance):
 # -- against the live sandbox -----------------------------------------------------------------
 def _sandbox_order(sandbox, *, pay: bool) -> Order:
     order = order_create(
-        application=application_factory(name=f"shop-{uuid.uuid4().hex[:6]}"),
+        application=ApplicationFactory(name=f"shop-{uuid.uuid4().hex[:6]}"),
         data={
             "env": {"terminalType": "WEB"},
             "orderAmount": Decimal("10"),
@@ -474,7 +480,9 @@ def test_the_refund_and_account_share_pages_are_read_only(root):
         refund_amount=Decimal("1"),
         status=RefundStatus.SUCCESS,
     )
-    share = share_factory(order=order, user_binance_id="1234")
+    share = AccountShareFactory(
+        application=order.application, customer_ref=order.customer_ref, user_binance_id="1234"
+    )
     for url in (
         reverse("admin:orders_refund_changelist"),
         reverse("admin:orders_refund_change", args=[refund.pk]),

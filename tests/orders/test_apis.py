@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from clients.scopes import ORDERS_READ
 from orders.models import Order, OrderEvent, Refund
-from tests.clients.factories import api_key_factory, application_factory
+from tests.factories import ApplicationFactory, api_key_factory
 from tests.live import wait_until
 
 pytestmark = [pytest.mark.live]
@@ -52,7 +52,7 @@ def _fresh_rate_limits():
 
 @pytest.fixture
 def merchant(db):
-    application = application_factory(name=f"shop-{uuid.uuid4().hex[:6]}")
+    application = ApplicationFactory(name=f"shop-{uuid.uuid4().hex[:6]}")
     _key, raw = api_key_factory(application=application)
     return api(raw)
 

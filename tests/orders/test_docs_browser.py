@@ -9,7 +9,7 @@ import pytest
 
 from orders.models import Order
 from tests.browser import MISSING_REASON, SCREENSHOTS, chromium_missing, launch_chromium
-from tests.clients.factories import api_key_factory
+from tests.factories import api_key_factory
 
 pytestmark = [
     pytest.mark.browser,

@@ -24,8 +24,9 @@ from orders.reconciliation import (
     refund_reconcile,
     refunds_claim_due,
 )
+from tests.factories import OrderFactory
 from tests.live import wait_until
-from tests.webhooks.factories import api_order, merchant_api, order_factory
+from tests.webhooks.factories import api_order, merchant_api
 
 pytestmark = pytest.mark.django_db
 
@@ -68,11 +69,11 @@ def test_the_check_just_after_expiry_comes_before_the_regular_one():
 
 def test_claiming_takes_due_open_rows_once_and_leases_them():
     old = timezone.now() - dt.timedelta(seconds=11)
-    due_new = order_factory()
-    due_scheduled = order_factory()
-    fresh = order_factory()
-    later = order_factory()
-    final = order_factory(status=OrderStatus.PAID)
+    due_new = OrderFactory()
+    due_scheduled = OrderFactory()
+    fresh = OrderFactory()
+    later = OrderFactory()
+    final = OrderFactory(status=OrderStatus.PAID)
     Order.objects.filter(pk__in=[due_new.pk, final.pk]).update(created_at=old)
     Order.objects.filter(pk=due_scheduled.pk).update(next_reconcile_at=timezone.now())
     Order.objects.filter(pk=later.pk).update(
@@ -89,9 +90,9 @@ def test_claiming_takes_due_open_rows_once_and_leases_them():
 
 
 def test_the_beat_task_enqueues_one_task_per_due_order_and_refund(monkeypatch):
-    order = order_factory(status=OrderStatus.PAID)
+    order = OrderFactory(status=OrderStatus.PAID)
     refund = Refund.objects.create(order=order, refund_request_id="r1", refund_amount=Decimal(1))
-    other = order_factory()
+    other = OrderFactory()
     Order.objects.filter(pk=other.pk).update(next_reconcile_at=timezone.now())
     Refund.objects.filter(pk=refund.pk).update(next_reconcile_at=timezone.now())
     sent: list[tuple[str, int]] = []
@@ -199,7 +200,7 @@ def test_an_order_whose_creation_is_unknown_is_queried_then_created_once(sandbox
 
 @pytest_live
 def test_a_pending_create_is_left_to_its_request_then_queried_first(sandbox):
-    order = order_factory(create_state=CreateState.PENDING, prepay_id=None, total_fee=None)
+    order = OrderFactory(create_state=CreateState.PENDING, prepay_id=None, total_fee=None)
     from tests.orders.test_apis import order_body
 
     payload = {**order_body(), "merchantTradeNo": order.merchant_trade_no}

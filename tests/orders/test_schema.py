@@ -35,7 +35,7 @@ from schemathesis.specs.openapi.checks import (
 
 from orders import schema as docs
 from paysvc.wsgi import application
-from tests.clients.factories import api_key_factory, application_factory
+from tests.factories import ApplicationFactory, api_key_factory
 
 SCHEMA_PATH = "/api/schema/"
 CHECKS = [
@@ -210,7 +210,7 @@ def no_rate_limits(settings):
 
 @pytest.fixture
 def raw_key(db):
-    _key, raw = api_key_factory(application=application_factory(name=f"fuzz-{uuid.uuid4().hex}"))
+    _key, raw = api_key_factory(application=ApplicationFactory(name=f"fuzz-{uuid.uuid4().hex}"))
     return raw
 
 

@@ -12,7 +12,7 @@ from orders.errors import BinanceUnavailable, RefundNotAllowed
 from orders.models import CreateState, EventSource, Order, OrderStatus, Refund
 from orders.services import order_create, order_status_apply, order_sync, refund_create
 from orders.tasks import resolve_order_creation
-from tests.clients.factories import application_factory
+from tests.factories import ApplicationFactory
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db]
 
@@ -34,7 +34,7 @@ def order_data(amount: str = "10", **extra: object) -> dict[str, object]:
 
 
 def paid_order(sandbox, amount: str = "10") -> Order:
-    order = order_create(application=application_factory(), data=order_data(amount), actor="t")
+    order = order_create(application=ApplicationFactory(), data=order_data(amount), actor="t")
     sandbox.pay(order.merchant_trade_no)
     return order_sync(order=order, source=EventSource.API)
 
@@ -63,7 +63,7 @@ def test_an_unknown_creation_is_resolved_by_the_background_task(sandbox):
     sandbox.fault(mode="timeout", count=4, seconds=30)
     with pytest.raises(BinanceUnavailable) as unknown:
         order_create(
-            application=application_factory(),
+            application=ApplicationFactory(),
             data=order_data(merchantTradeNo=trade_no),
             actor="t",
         )
@@ -95,7 +95,7 @@ def test_status_never_moves_backwards(sandbox):
 
 
 def test_a_payment_after_close_is_kept_and_flagged(sandbox):
-    order = order_create(application=application_factory(), data=order_data(), actor="t")
+    order = order_create(application=ApplicationFactory(), data=order_data(), actor="t")
     order_status_apply(order_id=order.pk, status="CANCELED", source=EventSource.API)
 
     paid = order_status_apply(order_id=order.pk, status="PAID", source=EventSource.WEBHOOK)

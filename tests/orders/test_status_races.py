@@ -25,7 +25,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 
 from orders.models import EventKind, EventSource, Order, OrderEvent, OrderStatus
 from orders.services import order_status_apply
-from tests.clients.factories import application_factory
+from tests.factories import ApplicationFactory
 
 S = OrderStatus
 # Payment lifecycle ranks: a legal move never lowers the rank.
@@ -66,7 +66,7 @@ class OrderLifecycle(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.order = new_order(application_factory())
+        self.order = new_order(ApplicationFactory())
         self.rank = 0
         self.history: list[str] = []
         self.paid_reported = False
@@ -130,7 +130,7 @@ def test_webhook_poller_and_staff_close_racing_on_one_order_end_consistently():
     if connection.vendor != "postgresql":
         pytest.skip("row locks are what is under test; SQLite serialises whole transactions")
     rounds = int(os.environ.get("PAYSVC_RACE_ROUNDS", "60"))
-    application = application_factory()
+    application = ApplicationFactory()
     rng = random.Random(20261121)
     errors: list[BaseException] = []
 

@@ -4,10 +4,8 @@ deliveries (bodies in Binance's byte-level shape, REFERENCE 3.4; headers REFEREN
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
 import json
-import random
 import secrets
 import string
 import uuid
@@ -17,36 +15,11 @@ from typing import Any
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from django.utils import timezone
 
-from orders.models import CreateState, Order, OrderStatus
-from tests.clients.factories import application_factory
+from orders.models import Order
+from tests.factories import api_key_factory, new_prepay_id
 
 WEBHOOK_PATH = "/webhooks/binance-pay/"
-
-
-def order_factory(**fields: Any) -> Order:
-    """An order as paysvc stores it once Binance created it (crypto, 25.17 USDT, INITIAL)."""
-    if "application" not in fields:
-        fields["application"] = application_factory()
-    defaults: dict[str, Any] = {
-        "merchant_trade_no": uuid.uuid4().hex,
-        "terminal_type": "WEB",
-        "order_amount": Decimal("25.17"),
-        "currency": "USDT",
-        "total_fee": Decimal("25.17"),
-        "prepay_id": new_prepay_id(),
-        "create_state": CreateState.CREATED,
-        "status": OrderStatus.INITIAL,
-        "goods": {"goodsType": "02", "goodsName": "Ice Cream"},
-        "env": {"terminalType": "WEB"},
-        "expire_time": timezone.now() + dt.timedelta(hours=1),
-    }
-    return Order.objects.create(**{**defaults, **fields})
-
-
-def new_prepay_id() -> str:
-    return str(random.randint(10**17, 10**18 - 1))
 
 
 def new_nonce() -> str:
@@ -197,8 +170,6 @@ def meta(headers: dict[str, str]) -> dict[str, str]:
 def merchant_api() -> Any:
     """A merchant API client with a fresh key (and so fresh rate limits)."""
     from rest_framework.test import APIClient
-
-    from tests.clients.factories import api_key_factory
 
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_factory()[1]}")

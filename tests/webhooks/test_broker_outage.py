@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
+from tests.factories import OrderFactory
 from tests.live import free_port, wait_until
-from tests.webhooks.factories import order_factory, pay_body
+from tests.webhooks.factories import pay_body
 from webhooks import publish
 from webhooks.models import EventStatus, WebhookEvent
 from webhooks.services import webhook_events_sweep
@@ -83,7 +84,7 @@ def test_deliveries_are_answered_fast_and_stored_while_the_broker_hangs_or_is_do
     signer, post, broker, certs_endpoint, private_redis
 ):
     broker.real = True
-    order_factory()
+    OrderFactory()
 
     def deliver() -> tuple[int, bytes, float]:
         body = pay_body()

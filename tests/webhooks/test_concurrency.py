@@ -11,7 +11,8 @@ import pytest
 from django.db import connection
 
 from orders.models import OrderEvent
-from tests.webhooks.factories import order_factory, pay_body
+from tests.factories import OrderFactory
+from tests.webhooks.factories import pay_body
 from webhooks.models import EventStatus, WebhookEvent
 from webhooks.services import webhook_event_process
 
@@ -43,7 +44,7 @@ def test_processing_each_event_from_several_threads_at_once_has_one_effect(
             "SQLite has no row locks (select_for_update is a no-op), so concurrent processing "
             "cannot be serialised there; the dev worker runs one task at a time instead."
         )
-    orders = [order_factory() for _ in range(100)]
+    orders = [OrderFactory() for _ in range(100)]
     for order in orders:
         body = pay_body(order)
         post(body, signer.headers(body))

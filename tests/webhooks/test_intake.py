@@ -14,12 +14,12 @@ from django.db import OperationalError
 from django.test import RequestFactory
 
 from orders.models import Order, OrderEvent
+from tests.factories import OrderFactory
 from tests.webhooks.factories import (
     WEBHOOK_PATH,
     envelope,
     meta,
     new_nonce,
-    order_factory,
     pay_body,
     refund_body,
 )
@@ -50,7 +50,7 @@ def test_the_real_production_webhook_is_accepted_and_pays_its_order(
 
     certificates_store({cert["certSerial"]: cert["certPublic"]})
     pinned_clock(int(headers["BinancePay-Timestamp"]) + 30_000)
-    order = order_factory(
+    order = OrderFactory(
         merchant_trade_no="870687", prepay_id=None, total_fee=None, order_amount="3.58"
     )
 
@@ -125,7 +125,7 @@ def test_two_partial_refunds_of_one_order_are_two_events(signer, post, certs_end
 # -- replays and duplicates ------------------------------------------------------------------------
 def test_an_exact_replay_100_times_has_one_effect(signer, post, broker, certs_endpoint):
     """RELIABILITY b.1 #3: 100 x the same bytes and headers -> 100 x SUCCESS, 1 row, 1 PAID."""
-    order = order_factory()
+    order = OrderFactory()
     body = pay_body(order)
     headers = signer.headers(body)
 
@@ -142,7 +142,7 @@ def test_the_same_event_resent_with_a_new_nonce_and_timestamp_is_one_event(
     signer, post, certs_endpoint
 ):
     """RELIABILITY b.1 #11: Binance's retry style, dedupe on (bizType, bizIdStr, bizStatus)."""
-    order = order_factory()
+    order = OrderFactory()
     body = pay_body(order)
     now = clock.now_ms()
 
@@ -481,7 +481,7 @@ def test_a_thousand_forged_deliveries_are_all_refused_and_nothing_is_stored(
 ):
     """RELIABILITY b.1 #2: 0 accepted, 0 rows, 0 state changes; every answer non-2xx; p99 of a
     refusal < 50 ms."""
-    order = order_factory()
+    order = OrderFactory()
     catalogue = forged_catalogue(signer, other_signer, order)
     accepted, timings = [], []
 

@@ -27,8 +27,9 @@ from django.utils import timezone
 from orders.models import Order, OrderEvent, OrderStatus
 from orders.tasks import reconcile_due
 from tests.conftest import SANDBOX_API_KEY, SANDBOX_SECRET, LiveSandbox
+from tests.factories import OrderFactory
 from tests.live import child_env, free_port, running, wait_for_url, wait_until
-from tests.webhooks.factories import api_order, merchant_api, order_factory, pay_body
+from tests.webhooks.factories import api_order, merchant_api, pay_body
 from webhooks.models import EventStatus, WebhookEvent
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
@@ -234,7 +235,7 @@ def test_dropped_webhooks_and_unpaid_orders_are_settled_by_reconciliation(stack,
 
 def test_ten_concurrent_copies_of_each_of_100_payments_pay_each_order_once(stack, sandbox, signer):
     """RELIABILITY b.2 #10: 1,000 deliveries from 50 threads over HTTP; 0 5xx; 100 effects."""
-    orders = [order_factory() for _ in range(100)]
+    orders = [OrderFactory() for _ in range(100)]
     deliveries = []
     for order in orders:
         body = pay_body(order)

@@ -13,10 +13,11 @@ from django.utils import timezone
 
 from binance_pay import OrderResult
 from orders.errors import BinanceUnavailable
+from orders.gateway import BinanceGateway
 from orders.models import AccountShare, CreateState, Order, OrderEvent, OrderStatus
 from orders.services.orders import _attach_result
-from tests.clients.factories import application_factory
-from tests.webhooks.factories import order_factory, pay_body, share_body
+from tests.factories import ApplicationFactory, OrderFactory
+from tests.webhooks.factories import pay_body, share_body
 from webhooks.models import EventStatus, WebhookEvent
 from webhooks.services import (
     handlers,
@@ -49,7 +50,7 @@ def paid_transitions(order: Order) -> int:
 
 
 def test_pay_success_marks_the_order_paid_once_with_binance_facts(deliver):
-    order = order_factory()
+    order = OrderFactory()
     event = deliver(pay_body(order, transact_time=1_700_000_123_456))
 
     assert webhook_event_process(event_id=event.pk) == EventStatus.PROCESSED
@@ -74,7 +75,7 @@ def test_an_amount_or_currency_mismatch_flags_the_order_and_never_pays_it(
     deliver, total_fee, currency
 ):
     """RELIABILITY b.6 #47."""
-    order = order_factory()
+    order = OrderFactory()
     event = deliver(pay_body(order, total_fee=total_fee, currency=currency))
 
     assert webhook_event_process(event_id=event.pk) == EventStatus.FLAGGED
@@ -90,7 +91,7 @@ def test_an_amount_or_currency_mismatch_flags_the_order_and_never_pays_it(
 def test_pay_closed_after_pay_success_leaves_the_order_paid(deliver, monkeypatch):
     """RELIABILITY b.2 #12: no backward transition, and no need to ask Binance."""
     monkeypatch.setattr(handlers, "order_sync", _must_not_be_called)
-    order = order_factory()
+    order = OrderFactory()
     paid = deliver(pay_body(order))
     closed = deliver(pay_body(order, status="PAY_CLOSED"))
 
@@ -105,7 +106,7 @@ def test_pay_closed_after_pay_success_leaves_the_order_paid(deliver, monkeypatch
 @pytest.mark.parametrize("closed_status", [OrderStatus.EXPIRED, OrderStatus.CANCELED])
 def test_pay_success_after_local_close_is_paid_after_close_and_flagged(deliver, closed_status):
     """RELIABILITY b.2 #13: the money arrived; it is never dropped."""
-    order = order_factory(status=closed_status)
+    order = OrderFactory(status=closed_status)
     event = deliver(pay_body(order))
 
     assert webhook_event_process(event_id=event.pk) == EventStatus.PROCESSED
@@ -118,7 +119,7 @@ def test_pay_success_after_local_close_is_paid_after_close_and_flagged(deliver, 
 
 def test_a_webhook_before_create_returned_wins_and_the_create_answer_keeps_it(deliver):
     """RELIABILITY b.2 #14 (unit level; tests/webhooks/test_live.py does it with processes)."""
-    order = order_factory(
+    order = OrderFactory(
         prepay_id=None, total_fee=None, create_state=CreateState.PENDING, expire_time=None
     )
     prepay_id = "219129167241265152"
@@ -142,9 +143,7 @@ def test_a_webhook_before_create_returned_wins_and_the_create_answer_keeps_it(de
             currency="USDT",
             total_fee=Decimal("25.17"),
         ),
-        calls=[],
-        source="api",
-        actor="",
+        gateway=BinanceGateway(source="api", order=order),
     )
     order.refresh_from_db()
     assert order.status == OrderStatus.PAID
@@ -153,7 +152,7 @@ def test_a_webhook_before_create_returned_wins_and_the_create_answer_keeps_it(de
 
 
 def test_a_fiat_order_whose_amount_is_not_known_yet_is_retried_not_failed(deliver):
-    order = order_factory(
+    order = OrderFactory(
         order_amount=None, currency="", total_fee=None, fiat_amount="10", fiat_currency="USD"
     )
     event = deliver(pay_body(order, total_fee="10.00000000", currency="USDT"))
@@ -179,7 +178,7 @@ def test_an_unknown_merchant_trade_no_is_an_orphan_until_the_order_appears(deliv
     broker.published.clear()
     assert webhook_events_sweep() == 0  # not due yet
 
-    order = order_factory(merchant_trade_no=trade_no)
+    order = OrderFactory(merchant_trade_no=trade_no)
     WebhookEvent.objects.filter(pk=event.pk).update(next_attempt_at=timezone.now())
     assert webhook_events_sweep() == 1
     assert broker.published == [event.pk]
@@ -213,7 +212,7 @@ def test_orphans_back_off_alert_after_15_minutes_and_give_up_after_a_day(deliver
 
 
 def test_unknown_types_and_statuses_are_ignored_never_errors(deliver):
-    order = order_factory()
+    order = OrderFactory()
     lower = deliver(pay_body(order, status="pay_success"))
     event = deliver(pay_body(order, status="PAY_PENDING"))
 
@@ -238,7 +237,7 @@ def test_binance_unavailable_is_retried_then_failed_on_the_last_attempt(deliver,
         raise BinanceUnavailable("down", outcome_unknown=False, retrying=False)
 
     monkeypatch.setattr(handlers, "order_sync", unavailable)
-    order = order_factory()
+    order = OrderFactory()
     event = deliver(pay_body(order, status="PAY_CLOSED"))
 
     with pytest.raises(BinanceUnavailable):
@@ -257,7 +256,7 @@ def test_a_failed_event_can_be_reprocessed_once_fixed(deliver, monkeypatch):
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("a bug")
 
-    order = order_factory()
+    order = OrderFactory()
     event = deliver(pay_body(order))
     monkeypatch.setitem(handlers.HANDLERS, ("PAY", "PAY_SUCCESS"), broken)
     assert webhook_event_process(event_id=event.pk) == EventStatus.FAILED
@@ -270,7 +269,7 @@ def test_a_failed_event_can_be_reprocessed_once_fixed(deliver, monkeypatch):
 
 def test_share_account_success_shares_the_binance_id_once(deliver):
     share = AccountShare.objects.create(
-        application=application_factory(),
+        application=ApplicationFactory(),
         customer_ref="c1",
         request_id=uuid.uuid4().hex,
         status="PENDING",

@@ -6,8 +6,8 @@ orders services, so the rules live in one place: status moves forward under a ro
 a state twice is a no-op (that is what makes redelivered or concurrently processed events
 harmless), and a payment after close becomes PAID_AFTER_CLOSE (orders.services.status).
 
-Retryable failures (Binance unreachable: TransportError, BinanceUnavailable) propagate; the
-task retries them. Anything else a handler raises marks the event failed.
+Retryable failures (Binance unreachable: BinanceUnavailable) propagate; the task retries them.
+Anything else a handler raises marks the event failed.
 """
 
 from __future__ import annotations

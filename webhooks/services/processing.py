@@ -19,7 +19,7 @@ import logging
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
-from binance_pay import MalformedNotification, TransportError, parse_notification
+from binance_pay import MalformedNotification, parse_notification
 from orders.errors import BinanceRefused, BinanceUnavailable
 from paysvc import metrics
 from webhooks.models import FINAL_STATUSES, WAITING_STATUSES, EventStatus, WebhookEvent
@@ -27,7 +27,7 @@ from webhooks.services.handlers import HANDLERS, Outcome, biz_type_label
 
 logger = logging.getLogger(__name__)
 
-RETRYABLE_ERRORS = (TransportError, BinanceUnavailable)
+RETRYABLE_ERRORS = (BinanceUnavailable,)
 # Orphans: retried on this schedule (seconds after each attempt, the last one repeating)...
 ORPHAN_BACKOFF_SECONDS = (30, 60, 120, 300, 600, 900)
 # ...for this long after receipt, then failed; an alert is logged once they are this old.
