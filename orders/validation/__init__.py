@@ -3,7 +3,7 @@
 Public names are re-exported here; the modules are: ``serializers`` (request serializers),
 ``amounts`` (decimal(.8) money), ``text`` (length and character hygiene), ``urls`` (http(s) +
 SSRF), ``fields`` (codes, booleans, IPs, epoch-ms times), ``refdata`` (code lists), ``base``
-(strict serializer, ``flatten_errors``) and ``clock`` (``now_ms``, patched by tests).
+(strict serializer) and ``clock`` (``now_ms``, patched by tests).
 """
 
 from orders.validation.amounts import (
@@ -15,7 +15,7 @@ from orders.validation.amounts import (
     AmountField,
     parse_amount,
 )
-from orders.validation.base import UNKNOWN_FIELD, StrictSerializer, flatten_errors
+from orders.validation.base import UNKNOWN_FIELD, StrictSerializer
 from orders.validation.refdata import (
     GOODS_CATEGORIES,
     GOODS_TYPES,
@@ -60,7 +60,6 @@ __all__ = [
     "RefundRequestSerializer",
     "StrictSerializer",
     "allow_private_urls",
-    "flatten_errors",
     "is_emoji",
     "parse_amount",
     "unsafe_text_message",

@@ -122,32 +122,3 @@ def _merge(errors: dict[str, Any], more: Any) -> None:
             errors[key] = errors[key] + value
         elif key not in errors:
             errors[key] = value
-
-
-def flatten_errors(detail: Any) -> dict[str, list[str]]:
-    """Flatten DRF's nested error detail into ``{"dotted.path": [messages]}``.
-
-    Object keys become path segments, indexes of lists of nested errors become ``.0``, ``.1``;
-    messages not tied to a field stay under ``non_field_errors`` (prefixed when nested, as in
-    ``paysvc.exceptions.flatten_errors``). Messages come out as plain ``str``.
-    """
-    flat: dict[str, list[str]] = {}
-
-    def walk(node: Any, path: str) -> None:
-        if isinstance(node, Mapping):
-            for key, value in node.items():
-                walk(value, f"{path}.{key}" if path else str(key))
-        elif isinstance(node, list | tuple):
-            if all(not isinstance(item, Mapping | list | tuple) for item in node):
-                for message in node:
-                    flat.setdefault(path or api_settings.NON_FIELD_ERRORS_KEY, []).append(
-                        str(message)
-                    )
-            else:  # nested objects by index; ListSerializer gives {} for valid items
-                for index, item in enumerate(node):
-                    walk(item, f"{path}.{index}" if path else str(index))
-        else:
-            flat.setdefault(path or api_settings.NON_FIELD_ERRORS_KEY, []).append(str(node))
-
-    walk(detail, "")
-    return flat

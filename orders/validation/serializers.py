@@ -3,7 +3,8 @@ checked before anything is sent to Binance.
 
 ``validated_data`` is a plain dict in Binance's own (camelCase) names, ready to be sent: absent
 optional fields are omitted, amounts are ``Decimal``, nested objects are dicts. Errors are nested
-DRF error dicts, so ``flatten_errors`` gives dotted paths such as ``goods.goodsName``.
+DRF error dicts, so ``paysvc.exceptions.flatten_errors`` gives dotted paths such as
+``goods.goodsName``.
 """
 
 from __future__ import annotations

@@ -27,11 +27,11 @@ from orders.validation import (
     OrderListFilterSerializer,
     RefundRequestSerializer,
     clock,
-    flatten_errors,
     is_emoji,
     parse_amount,
     unsafe_text_message,
 )
+from paysvc.exceptions import flatten_errors
 
 NOW = 1_750_000_000_000  # 2025-06-15T15:06:40Z, epoch ms
 DAY = 24 * 3600 * 1000
@@ -1055,26 +1055,7 @@ def test_order_list_filter_rules(query, at, fragment):
     assert fragment in errors[at][0]
 
 
-# --- flatten_errors --------------------------------------------------------------------------
-
-
-def test_flatten_errors_gives_dotted_paths_list_indexes_and_top_level_non_field_errors():
-    detail = {
-        "non_field_errors": ["body"],
-        "goods": {"goodsName": ["too long"], "non_field_errors": ["nested"]},
-        "items": [{}, {"sku": ["bad"]}],
-        "tags": {0: ["first"]},
-        "amount": "single",
-    }
-
-    assert flatten_errors(detail) == {
-        "non_field_errors": ["body"],
-        "goods.goodsName": ["too long"],
-        "goods.non_field_errors": ["nested"],
-        "items.1.sku": ["bad"],
-        "tags.0": ["first"],
-        "amount": ["single"],
-    }
+# --- paysvc.exceptions.flatten_errors on serializer errors -------------------------------------
 
 
 def test_flatten_errors_returns_plain_strings_from_a_serializer():
