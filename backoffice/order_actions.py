@@ -26,9 +26,9 @@ from django.views.decorators.http import require_POST
 from backoffice.export import csv_response
 from backoffice.forms import RefundForm
 from orders.errors import InvalidOrderState, OrderServiceError, RefundNotAllowed
-from orders.models import EventSource, Order, RefundStatus
-from orders.services import order_close, order_sync, refund_create, refundable_amount
-from orders.services.refunds import MAX_REFUNDS_PER_ORDER, REFUNDABLE_STATUSES
+from orders.models import MAX_REFUNDS_PER_ORDER, EventSource, Order, RefundStatus
+from orders.selectors import refund_allowance
+from orders.services import order_close, order_sync, refund_create
 
 # Permissions (orders.Order Meta.permissions; created by backoffice's roles migration).
 SYNC_PERMISSION = "orders.sync_order"
@@ -222,12 +222,12 @@ class OrderActionsMixin:
         """The refund confirmation page; POST requests the refund through `refund_create`."""
         self._require(self.has_refund_permission(request))
         order = self._order_or_404(request, object_id)
-        facts = refund_facts(order)
+        allowance = refund_allowance(order)
         form = RefundForm(
             request.POST if request.method == "POST" else None,
             initial={
                 "refund_request_id": uuid.uuid4().hex,
-                "refund_amount": facts["remaining"] if facts["last_attempt"] else None,
+                "refund_amount": allowance.remaining if allowance.last_attempt else None,
             },
         )
         if form.is_bound and form.is_valid():
@@ -273,7 +273,7 @@ class OrderActionsMixin:
             "title": f"Refund order {order.merchant_trade_no}",
             "form": form,
             "max_refunds": MAX_REFUNDS_PER_ORDER,
-            **facts,
+            "allowance": allowance,
         }
         return TemplateResponse(request, "backoffice/orders/refund_confirm.html", context)
 
@@ -306,22 +306,3 @@ class OrderActionsMixin:
             "export_url": f"{export}?{query.urlencode()}" if query else export,
         }
         return super().changelist_view(request, extra_context)
-
-
-def refund_facts(order: Order) -> dict[str, Any]:
-    """What the confirmation page shows: Binance's refund rules applied to this order."""
-    refunds = list(order.refunds.all())
-    attempts = [r for r in refunds if r.status != RefundStatus.ERROR]
-    reported = [r for r in refunds if r.remaining_attempts is not None]
-    last_reported = max(reported, key=lambda r: (r.created_at, r.pk)) if reported else None
-    remaining = refundable_amount(order)
-    return {
-        "refunds": refunds,
-        "paid_amount": order.total_fee if order.total_fee is not None else order.order_amount,
-        "remaining": remaining,
-        "attempts_used": len(attempts),
-        "attempts_left": max(MAX_REFUNDS_PER_ORDER - len(attempts), 0),
-        "binance_remaining_attempts": last_reported.remaining_attempts if last_reported else None,
-        "last_attempt": bool(last_reported and last_reported.remaining_attempts == 1),
-        "refundable_now": order.status in REFUNDABLE_STATUSES and remaining > 0,
-    }

@@ -14,11 +14,12 @@ from decimal import Decimal
 
 from django.core.cache import cache
 from django.db.models import Count, Q, Sum
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from notifications.models import Notification, NotificationStatus
 from orders.models import (
+    PAID_AMOUNT,
     EventKind,
     EventSource,
     Order,
@@ -98,7 +99,7 @@ def paid_volumes(*, since: dt.datetime, days: list[dt.date]) -> list[CurrencyVol
         Order.objects.filter(paid_at__gte=since)
         .annotate(day=TruncDate("paid_at", tzinfo=dt.UTC))
         .values("day", "currency")
-        .annotate(volume=Sum(Coalesce("total_fee", "order_amount")), n=Count("id"))
+        .annotate(volume=Sum(PAID_AMOUNT), n=Count("id"))
         .order_by()
     )
     per_currency: dict[str, dict[dt.date, tuple[Decimal, int]]] = defaultdict(dict)

@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.forms import ModelForm
 from django.http import HttpRequest
 
+from backoffice.ledger import ReadOnlyAdminMixin
 from campaigns.models import CustomerIdentifier, Task
 from campaigns.services import task_save
 
@@ -57,17 +58,8 @@ class TaskAdmin(admin.ModelAdmin):
 
 
 @admin.register(CustomerIdentifier)
-class CustomerIdentifierAdmin(admin.ModelAdmin):
+class CustomerIdentifierAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("value", "kind", "chain", "customer_ref", "application", "created_at")
     list_filter = ("kind", "application")
     search_fields = ("=value", "=customer_ref")
     list_select_related = ("application",)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -6,29 +6,18 @@ The application's notification secret and the signatures are never shown.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from backoffice.ledger import ReadOnlyAdminMixin
 from notifications.models import Notification, NotificationAttempt
 from notifications.services import notification_redeliver
 
 
-class ReadOnlyMixin:
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class NotificationAttemptInline(ReadOnlyMixin, admin.TabularInline):
+class NotificationAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = NotificationAttempt
     fields = (
         "attempted_at",
@@ -45,7 +34,7 @@ class NotificationAttemptInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Notification)
-class NotificationAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "public_id",
         "event_type",

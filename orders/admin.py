@@ -28,11 +28,11 @@ from backoffice.filters import (
     PaidByPollingFilter,
     TerminalTypeFilter,
 )
+from backoffice.ledger import ReadOnlyAdminMixin
 from backoffice.order_actions import (
     LIST_DEFERRED,
     SYNC_PERMISSION,
     OrderActionsMixin,
-    refund_facts,
     staff_actor,
 )
 from backoffice.paginator import EstimatedCountPaginator
@@ -41,20 +41,8 @@ from backoffice.templatetags.backoffice import amount, badge
 from backoffice.timeline import order_timeline
 from orders.errors import OrderServiceError
 from orders.models import AccountShare, EventSource, Order, Refund
+from orders.selectors import refund_allowance
 from orders.services import refund_sync
-
-
-class ReadOnlyAdminMixin:
-    """A ledger: viewable, never added, edited or deleted through the admin."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 def _link(url: str) -> SafeString | str:
@@ -168,7 +156,7 @@ class OrderAdmin(OrderActionsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="amount")
     def amount_display(self, obj: Order) -> SafeString | str:
-        crypto = obj.total_fee if obj.total_fee is not None else obj.order_amount
+        crypto = obj.paid_amount
         shown = _money(crypto, obj.currency) if crypto is not None else ""
         if obj.fiat_currency:
             fiat = _money(obj.fiat_amount, obj.fiat_currency)
@@ -188,10 +176,10 @@ class OrderAdmin(OrderActionsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="refunds")
     def refund_summary(self, obj: Order) -> str:
-        facts = refund_facts(obj)
+        allowance = refund_allowance(obj)
         return (
-            f"{facts['attempts_used']} refund(s); remaining refundable "
-            f"{amount(facts['remaining'])} {obj.currency}"
+            f"{allowance.attempts_used} refund(s); remaining refundable "
+            f"{amount(allowance.remaining)} {obj.currency}"
         )
 
     @admin.display(description="goods")

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 
 AMOUNT = {"max_digits": 28, "decimal_places": 8}
 
@@ -51,6 +52,10 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 OPEN_STATUSES = frozenset({S.INITIAL, S.PENDING})
 PAID_STATUSES = frozenset({S.PAID, S.PAID_AFTER_CLOSE, S.REFUNDING, S.REFUNDED})
 FINAL_STATUSES = frozenset({S.CANCELED, S.EXPIRED, S.ERROR, S.FULL_REFUNDED})
+# Orders that can be refunded (partly refunded ones again, up to the paid amount).
+REFUNDABLE_STATUSES = frozenset({S.PAID, S.REFUNDED, S.REFUNDING, S.PAID_AFTER_CLOSE})
+# Binance's limit of refund attempts per order (docs/binance-pay.md#refund-order).
+MAX_REFUNDS_PER_ORDER = 10
 
 
 class CreateState(models.TextChoices):
@@ -61,6 +66,10 @@ class CreateState(models.TextChoices):
     CREATED = "created", "Binance created the order"
     REJECTED = "rejected", "Binance refused the order"
     LINKS_LOST = "links_lost", "Binance created it but its answer was lost; closed"
+
+
+# `Order.paid_amount` as a query expression (aggregates, annotations).
+PAID_AMOUNT = Coalesce("total_fee", "order_amount")
 
 
 class Order(models.Model):
@@ -155,6 +164,13 @@ class Order(models.Model):
     @property
     def is_fiat(self) -> bool:
         return bool(self.fiat_currency)
+
+    @property
+    def paid_amount(self) -> Decimal | None:
+        """What the payer pays, in the order's crypto `currency`: Binance's totalFee from Create
+        Order's answer, else the amount asked (crypto orders). None for a fiat order whose answer
+        (with the crypto amount) has not arrived. SQL: `PAID_AMOUNT`."""
+        return self.total_fee if self.total_fee is not None else self.order_amount
 
 
 class RefundStatus(models.TextChoices):

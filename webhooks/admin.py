@@ -19,6 +19,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from backoffice.display import pre_json, redacted_headers
+from backoffice.ledger import ReadOnlyAdminMixin
 from backoffice.templatetags.backoffice import badge
 from webhooks.models import WebhookEvent
 from webhooks.services import webhook_event_reprocess
@@ -34,7 +35,7 @@ class WebhookEventChangeList(ChangeList):
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(admin.ModelAdmin):
+class WebhookEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "id",
         "received_at",
@@ -94,15 +95,6 @@ class WebhookEventAdmin(admin.ModelAdmin):
     @admin.display(description="body (as received, pretty-printed)")
     def body_pretty(self, obj: WebhookEvent) -> SafeString:
         return pre_json(bytes(obj.body))
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_reprocess_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(REPROCESS_PERMISSION)

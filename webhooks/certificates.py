@@ -34,8 +34,8 @@ from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 
 from binance_pay import BinancePayError, SignatureError, load_public_key
+from paysvc import clock
 from paysvc.integrations import binance_client
-from webhooks import clock
 
 logger = logging.getLogger(__name__)
 

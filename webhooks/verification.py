@@ -36,7 +36,8 @@ from binance_pay import (
     parse_notification,
     verify_signature,
 )
-from webhooks import certificates, clock
+from paysvc import clock
+from webhooks import certificates
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Orders services: every write to orders, refunds, shares and the timeline goes through here."""
 
 from orders.services.orders import order_close, order_create, order_submit, order_sync
-from orders.services.refunds import refund_create, refund_sync, refundable_amount
+from orders.services.refunds import refund_create, refund_sync
 from orders.services.shares import account_share_create
 from orders.services.status import order_apply_query_result, order_status_apply
 from orders.services.timeline import order_event_record
@@ -17,5 +17,4 @@ __all__ = [
     "order_sync",
     "refund_create",
     "refund_sync",
-    "refundable_amount",
 ]

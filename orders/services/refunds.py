@@ -13,7 +13,6 @@ import uuid
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from binance_pay import RefundQueryResult
@@ -26,33 +25,10 @@ from orders.errors import (
     RefundNotAllowed,
 )
 from orders.gateway import BinanceGateway
-from orders.models import (
-    REFUND_HOLDING_STATUSES,
-    EventKind,
-    Order,
-    OrderStatus,
-    Refund,
-    RefundStatus,
-)
+from orders.models import MAX_REFUNDS_PER_ORDER, EventKind, Order, Refund, RefundStatus
+from orders.selectors import refund_allowance
 from orders.services.orders import order_sync
 from orders.services.timeline import order_event_record
-
-MAX_REFUNDS_PER_ORDER = 10
-REFUNDABLE_STATUSES = (
-    OrderStatus.PAID,
-    OrderStatus.REFUNDED,
-    OrderStatus.REFUNDING,
-    OrderStatus.PAID_AFTER_CLOSE,
-)
-
-
-def refundable_amount(order: Order) -> Decimal:
-    """What can still be refunded: the paid amount minus refunds that hold money."""
-    paid = order.total_fee if order.total_fee is not None else order.order_amount
-    held = order.refunds.filter(status__in=REFUND_HOLDING_STATUSES).aggregate(
-        s=Sum("refund_amount")
-    )
-    return (paid or Decimal(0)) - (held["s"] or Decimal(0))
 
 
 def refund_create(
@@ -102,20 +78,19 @@ def _refund_store(
     actor: str,
 ) -> Refund:
     order = Order.objects.select_for_update().get(pk=order_id)
-    if order.status not in REFUNDABLE_STATUSES:
+    allowance = refund_allowance(order)
+    if not allowance.status_allows:
         raise InvalidOrderState(f"only a paid order can be refunded; this one is {order.status}")
-    remaining = refundable_amount(order)
+    remaining = allowance.remaining
     if refund_amount > remaining:
         raise RefundNotAllowed(
             f"refundAmount {refund_amount} is more than what remains refundable ({remaining})"
         )
-    attempts = order.refunds.exclude(status=RefundStatus.ERROR).count()
-    if attempts >= MAX_REFUNDS_PER_ORDER:
+    if not allowance.attempts_left:
         raise RefundNotAllowed(
             f"Binance allows at most {MAX_REFUNDS_PER_ORDER} refunds per order", field="order"
         )
-    last = order.refunds.exclude(remaining_attempts=None).order_by("-created_at").first()
-    if last is not None and last.remaining_attempts == 1 and refund_amount != remaining:
+    if allowance.last_attempt and refund_amount != remaining:
         raise RefundNotAllowed(
             "this is the order's last refund attempt, which Binance always makes for everything "
             f"that remains: refundAmount must be {remaining}"

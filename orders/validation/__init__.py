@@ -3,7 +3,7 @@
 Public names are re-exported here; the modules are: ``serializers`` (request serializers),
 ``amounts`` (decimal(.8) money), ``text`` (length and character hygiene), ``urls`` (http(s) +
 SSRF), ``fields`` (codes, booleans, IPs, epoch-ms times), ``refdata`` (code lists), ``base``
-(strict serializer) and ``clock`` (``now_ms``, patched by tests).
+(strict serializer). Times are read from ``paysvc.clock`` (patched by tests).
 """
 
 from orders.validation.amounts import (

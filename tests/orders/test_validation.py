@@ -26,11 +26,11 @@ from orders.validation import (
     CreateOrderSerializer,
     OrderListFilterSerializer,
     RefundRequestSerializer,
-    clock,
     is_emoji,
     parse_amount,
     unsafe_text_message,
 )
+from paysvc import clock
 from paysvc.exceptions import flatten_errors
 
 NOW = 1_750_000_000_000  # 2025-06-15T15:06:40Z, epoch ms

@@ -13,8 +13,9 @@ import pytest
 from django.test import Client
 
 from binance_pay import Certificate, TransportError
+from paysvc import clock
 from tests.webhooks.factories import WEBHOOK_PATH, Signer, meta
-from webhooks import certificates, clock
+from webhooks import certificates
 from webhooks.services import intake
 
 VECTORS = Path(__file__).resolve().parents[1] / "fixtures" / "vectors"

@@ -150,7 +150,7 @@ class Signer:
         serial: str | None = None,
     ) -> dict[str, str]:
         """The four BinancePay-* headers for ``body`` (fresh nonce, ``timestamp`` in ms)."""
-        from webhooks import clock
+        from paysvc import clock
 
         ts = str(clock.now_ms() if timestamp is None else timestamp)
         nonce = nonce or new_nonce()

@@ -14,6 +14,7 @@ from django.db import OperationalError
 from django.test import RequestFactory
 
 from orders.models import Order, OrderEvent
+from paysvc import clock
 from tests.factories import OrderFactory
 from tests.webhooks.factories import (
     WEBHOOK_PATH,
@@ -23,7 +24,7 @@ from tests.webhooks.factories import (
     pay_body,
     refund_body,
 )
-from webhooks import clock, views
+from webhooks import views
 from webhooks.models import EventStatus, WebhookEvent
 from webhooks.services import webhook_event_process
 

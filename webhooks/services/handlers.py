@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 
 from binance_pay import RefundQueryResult, WebhookNotification
 from orders.models import OPEN_STATUSES, CreateState, EventSource, Order, Refund
@@ -47,20 +46,13 @@ def _order(merchant_trade_no: str) -> Order | None:
     return Order.objects.filter(merchant_trade_no=merchant_trade_no).first()
 
 
-def _expected_amount(order: Order) -> Decimal | None:
-    """What Binance must report as totalFee: Create Order's answer, or the crypto amount asked."""
-    if order.total_fee is not None:
-        return order.total_fee
-    return None if order.is_fiat else order.order_amount
-
-
 def pay_success(event: WebhookEvent, notification: WebhookNotification) -> Outcome:
     """PAY/PAY_SUCCESS: the order is paid, unless the amount or currency is not the order's."""
     data = notification.pay_data()
     order = _order(data.merchant_trade_no)
     if order is None:
         return Outcome(EventStatus.ORPHAN, f"no order {data.merchant_trade_no} (yet)")
-    expected = _expected_amount(order)
+    expected = order.paid_amount  # what Binance must report as totalFee
     if expected is None or not order.currency:
         # A fiat order whose Create Order answer (with the crypto amount) has not arrived yet.
         return Outcome(EventStatus.RECEIVED, "order amount not known yet; retrying")
