@@ -1,11 +1,8 @@
-"""Back-office forms: TOTP setup and the refund confirmation (the login form: backoffice.login)."""
+"""Back-office forms: TOTP setup (the login form: backoffice.login)."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django import forms
-from django.core.validators import MaxLengthValidator
 
 
 class TotpConfirmForm(forms.Form):
@@ -15,28 +12,4 @@ class TotpConfirmForm(forms.Form):
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
         ),
-    )
-
-
-class RefundForm(forms.Form):
-    """The staff refund confirmation. Limits are Binance's (REFERENCE 2.4); the amount rules
-    (what remains, 10 attempts, the last attempt) are checked by `orders.services.refund_create`.
-    """
-
-    refund_amount = forms.DecimalField(
-        label="Refund amount",
-        max_digits=28,
-        decimal_places=8,
-        min_value=Decimal("0.00000001"),
-    )
-    refund_reason = forms.CharField(
-        label="Reason",
-        required=False,
-        validators=[MaxLengthValidator(256)],
-        widget=forms.TextInput(attrs={"size": 60, "maxlength": 256}),
-    )
-    # Fixed when the page is shown: submitting twice (double click, reload) cannot refund twice,
-    # Binance refunds one refundRequestId at most once.
-    refund_request_id = forms.RegexField(
-        regex=r"^[0-9a-f]{32}$", widget=forms.HiddenInput, error_messages={"invalid": "stale form"}
     )

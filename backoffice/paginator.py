@@ -42,7 +42,7 @@ class EstimatedCountPaginator(Paginator):
     def count(self) -> int:
         queryset = self.object_list
         known = getattr(queryset, "known_count", None)
-        if known is not None:  # counted already (backoffice.order_actions.OrderChangeList)
+        if known is not None:  # counted already (orders.admin.actions.OrderChangeList)
             return int(known)
         if isinstance(queryset, QuerySet) and not queryset.query.where:
             estimate = table_row_estimate(queryset)

@@ -25,15 +25,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django_otp import login as otp_login
 
-from backoffice.charts import daily_bars_svg
+from backoffice.dashboard import DASHBOARD_CACHE_SECONDS, dashboard_for
 from backoffice.forms import TotpConfirmForm
 from backoffice.login import AdminLoginForm
 from backoffice.security import is_verified, two_factor_required
-from backoffice.selectors import DASHBOARD_CACHE_SECONDS, dashboard_stats_cached
 from backoffice.services import totp_device_confirm, totp_device_pending, totp_devices_confirmed
-
-# Currencies charted on the dashboard (the busiest first).
-MAX_CHARTS = 4
 
 
 def method_never_cache_csrf(func: Any) -> Any:
@@ -147,19 +143,9 @@ class PaysvcAdminSite(admin.AdminSite):
     # -- dashboard --------------------------------------------------------------------------------
     def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
         extra_context = dict(extra_context or {})
-        if request.user.has_perm("orders.view_order"):
-            dashboard = dashboard_stats_cached()
-            extra_context["dashboard"] = dashboard
+        sections = dashboard_for(request.user)
+        if sections:
+            extra_context["dashboard"] = sections
+            extra_context["dashboard_as_of"] = min(shown.generated_at for shown in sections)
             extra_context["dashboard_refresh_seconds"] = DASHBOARD_CACHE_SECONDS
-            extra_context["charts"] = [
-                (
-                    volume.currency,
-                    daily_bars_svg(
-                        series=volume.daily,
-                        currency=volume.currency,
-                        title=f"Daily paid volume in {volume.currency}, last 30 days",
-                    ),
-                )
-                for volume in dashboard.volumes[:MAX_CHARTS]
-            ]
         return super().index(request, extra_context)

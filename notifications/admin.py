@@ -6,14 +6,19 @@ The application's notification secret and the signatures are never shown.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from backoffice.dashboard import DashboardSection, register_dashboard_section
+from backoffice.display import json_text
 from backoffice.ledger import ReadOnlyAdminMixin
+from backoffice.timeline import Contribution, TimelineEntry, admin_url, register_timeline_source
 from notifications.models import Notification, NotificationAttempt
+from notifications.selectors import notification_delivery_stats
 from notifications.services import notification_redeliver
 
 
@@ -105,3 +110,61 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             notification_redeliver(notification=notification, by_user=request.user)
             count += 1
         self.message_user(request, f"{count} notification(s) queued for redelivery.", messages.INFO)
+
+
+# -- the order timeline ---------------------------------------------------------------------------
+def order_callbacks(order: Any, site: str) -> Contribution:
+    """The merchant callbacks about an order (and its refunds), with each delivery attempt."""
+    entries, ids = [], []
+    notifications = (
+        Notification.objects.filter(Q(order=order) | Q(refund__order=order))
+        .prefetch_related("attempt_log")
+        .order_by("created_at", "id")
+    )
+    for notification in notifications:
+        ids.append(notification.pk)
+        link = admin_url("notifications_notification_change", notification.pk, site)
+        entries.append(
+            TimelineEntry(
+                at=notification.created_at,
+                kind="callback",
+                title=f"merchant callback {notification.event_type} ({notification.public_id})",
+                status=notification.status,
+                link=link,
+                blocks=(("payload", json_text(notification.payload)),),
+                rank=(2, notification.pk),
+            )
+        )
+        for attempt in notification.attempt_log.all():
+            outcome = (
+                f"HTTP {attempt.status_code}" if attempt.status_code is not None else attempt.error
+            )
+            entries.append(
+                TimelineEntry(
+                    at=attempt.attempted_at,
+                    kind="callback_attempt",
+                    title=f"callback {notification.event_type} delivery: {outcome} "
+                    f"({attempt.duration_ms} ms)",
+                    actor=attempt.by,
+                    link=link,
+                    blocks=(("answer", attempt.response_excerpt),)
+                    if attempt.response_excerpt
+                    else (),
+                    rank=(3, attempt.pk),
+                )
+            )
+    return Contribution(entries=entries, related=[(Notification, ids)])
+
+
+register_timeline_source("order", order_callbacks)
+
+
+register_dashboard_section(
+    DashboardSection(
+        key="callbacks",
+        template="notifications/admin/dashboard.html",
+        compute=lambda now: notification_delivery_stats(now=now),
+        permission="notifications.view_notification",
+        order=30,
+    )
+)

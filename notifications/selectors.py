@@ -1,15 +1,14 @@
-"""Reads of notifications: delivery health and an order's notifications."""
+"""Reads of notifications: delivery health."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Min, QuerySet
+from django.db.models import Min
 from django.utils import timezone
 
 from notifications.models import Notification, NotificationStatus
-from orders.models import Order
 
 
 @dataclass(frozen=True)
@@ -30,8 +29,3 @@ def notification_delivery_stats(*, now: dt.datetime | None = None) -> DeliverySt
         failed=Notification.objects.filter(status=NotificationStatus.FAILED).count(),
         oldest_pending_age_seconds=max((now - oldest).total_seconds(), 0.0) if oldest else 0.0,
     )
-
-
-def notification_list_for_order(*, order: Order) -> QuerySet[Notification]:
-    """The notifications about `order` (its own and its refunds'), newest first."""
-    return Notification.objects.filter(order=order).order_by("-created_at", "-id")

@@ -12,16 +12,19 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from backoffice.display import pre_json, redacted_headers
+from backoffice.dashboard import DashboardSection, register_dashboard_section
+from backoffice.display import json_text, pre_json, redacted_headers
 from backoffice.ledger import ReadOnlyAdminMixin
 from backoffice.templatetags.backoffice import badge
+from backoffice.timeline import Contribution, TimelineEntry, admin_url, register_timeline_source
 from webhooks.models import WebhookEvent
+from webhooks.selectors import webhook_backlog
 from webhooks.services import webhook_event_reprocess
 
 REPROCESS_PERMISSION = "webhooks.reprocess_webhookevent"
@@ -111,3 +114,45 @@ class WebhookEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             self.log_change(request, event, f"Reprocessed: {result}")
             level = messages.ERROR if outcome == "failed" else messages.INFO
             self.message_user(request, f"Event {event.pk} ({event}): {result}", level)
+
+
+# -- the order timeline ---------------------------------------------------------------------------
+def order_webhooks(order: Any, site: str) -> Contribution:
+    """The Binance notifications about an order: by merchantTradeNo, and by prepayId, which PAY
+    and PAY_REFUND notifications carry as bizId (docs/binance-pay.md#biztype-and-bizstatus)."""
+    match = Q(merchant_trade_no=order.merchant_trade_no)
+    if order.prepay_id:
+        match |= Q(biz_id_str=order.prepay_id)
+    entries, ids = [], []
+    for event in WebhookEvent.objects.filter(match).order_by("received_at", "id"):
+        ids.append(event.pk)
+        title = f"webhook {event.biz_type}/{event.biz_status} received"
+        if event.last_error:
+            title += f": {event.last_error[:200]}"
+        entries.append(
+            TimelineEntry(
+                at=event.received_at,
+                kind="webhook",
+                title=title,
+                source="binance",
+                status=event.status,
+                link=admin_url("webhooks_webhookevent_change", event.pk, site),
+                blocks=(("body", json_text(bytes(event.body))),),
+                rank=(1, event.pk),
+            )
+        )
+    return Contribution(entries=entries, related=[(WebhookEvent, ids)])
+
+
+register_timeline_source("order", order_webhooks)
+
+
+register_dashboard_section(
+    DashboardSection(
+        key="webhooks",
+        template="webhooks/admin/dashboard.html",
+        compute=lambda now: webhook_backlog(),
+        permission="webhooks.view_webhookevent",
+        order=20,
+    )
+)

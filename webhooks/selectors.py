@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from webhooks.models import WebhookEvent
+from django.db.models import Count
+
+from webhooks.models import WAITING_STATUSES, EventStatus, WebhookEvent
 
 
 def webhook_event_ids(
@@ -23,3 +25,17 @@ def webhook_event_ids(
     if since:
         qs = qs.filter(received_at__gte=since)
     return list(qs.order_by("received_at", "id").values_list("pk", flat=True))
+
+
+def webhook_backlog() -> dict[str, int]:
+    """How many events wait (received or orphan) and how many failed, in one query."""
+    counts = dict(
+        WebhookEvent.objects.filter(status__in=[*WAITING_STATUSES, EventStatus.FAILED])
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {
+        "waiting": sum(counts.get(status, 0) for status in WAITING_STATUSES),
+        "failed": counts.get(EventStatus.FAILED, 0),
+    }

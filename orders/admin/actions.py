@@ -24,7 +24,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from backoffice.export import csv_response
-from backoffice.forms import RefundForm
+from orders.admin.forms import RefundForm
 from orders.errors import InvalidOrderState, OrderServiceError, RefundNotAllowed
 from orders.models import MAX_REFUNDS_PER_ORDER, EventSource, Order, RefundStatus
 from orders.selectors import refund_allowance
@@ -108,7 +108,7 @@ class OrderExportChangeList(OrderChangeList):
 
 
 class OrderActionsMixin:
-    """Mixed into orders.admin.OrderAdmin."""
+    """Mixed into orders.admin.orders.OrderAdmin."""
 
     # -- permissions ------------------------------------------------------------------------------
     def has_sync_permission(self, request: HttpRequest) -> bool:
@@ -275,7 +275,7 @@ class OrderActionsMixin:
             "max_refunds": MAX_REFUNDS_PER_ORDER,
             "allowance": allowance,
         }
-        return TemplateResponse(request, "backoffice/orders/refund_confirm.html", context)
+        return TemplateResponse(request, "orders/admin/refund_confirm.html", context)
 
     # -- export -----------------------------------------------------------------------------------
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:

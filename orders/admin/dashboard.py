@@ -1,23 +1,23 @@
-"""Reads for the back office dashboard: a handful of aggregated queries, nothing per row.
+"""The orders' section of the admin dashboard: a handful of aggregated queries, nothing per row.
 
-Volumes are gross paid amounts (Binance's totalFee, else the amount asked) of orders by the day
-they were paid, in UTC, per crypto currency: amounts in different currencies are never added.
+Volumes are gross paid amounts (`Order.paid_amount`) of orders by the day they were paid, in UTC,
+per crypto currency: amounts in different currencies are never added. Registered with
+backoffice.dashboard, which caches the figures for a minute.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.core.cache import cache
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from notifications.models import Notification, NotificationStatus
+from backoffice.charts import daily_bars_svg
+from backoffice.dashboard import DashboardSection, register_dashboard_section
 from orders.models import (
     PAID_AMOUNT,
     EventKind,
@@ -28,13 +28,10 @@ from orders.models import (
     Refund,
     RefundStatus,
 )
-from webhooks.models import EventStatus, WebhookEvent
 
 DAYS = 30
-# The dashboard's figures are computed at most once a minute (shared through the cache by every
-# web process): a few aggregates over a month of orders, not worth recomputing on every reload.
-DASHBOARD_CACHE_SECONDS = 60
-DASHBOARD_CACHE_KEY = "backoffice:dashboard:v1"
+# Currencies charted (the busiest first).
+MAX_CHARTS = 4
 PAID_TARGETS = (OrderStatus.PAID, OrderStatus.PAID_AFTER_CLOSE)
 
 
@@ -57,7 +54,7 @@ class RefundFigures:
 
 
 @dataclass(frozen=True)
-class Dashboard:
+class OrderFigures:
     generated_at: dt.datetime
     days: list[dt.date]
     volumes: list[CurrencyVolume]
@@ -65,8 +62,6 @@ class Dashboard:
     created_month: int
     paid_month: int
     refunds: list[RefundFigures]
-    webhooks: dict[str, int]
-    callbacks: dict[str, int]
     flagged_orders: int
     paid_by_source: dict[str, int] = field(default_factory=dict)
 
@@ -84,8 +79,19 @@ class Dashboard:
         return self.paid_found_by_polling / total if total else None
 
     @property
-    def webhooks_waiting(self) -> int:
-        return self.webhooks.get(EventStatus.RECEIVED, 0) + self.webhooks.get(EventStatus.ORPHAN, 0)
+    def charts(self) -> list[tuple[str, str]]:
+        """(currency, SVG) of the daily paid volume of the busiest currencies."""
+        return [
+            (
+                volume.currency,
+                daily_bars_svg(
+                    series=volume.daily,
+                    currency=volume.currency,
+                    title=f"Daily paid volume in {volume.currency}, last {DAYS} days",
+                ),
+            )
+            for volume in self.volumes[:MAX_CHARTS]
+        ]
 
 
 def _day_start(moment: dt.datetime) -> dt.datetime:
@@ -123,8 +129,8 @@ def paid_volumes(*, since: dt.datetime, days: list[dt.date]) -> list[CurrencyVol
     return volumes
 
 
-def dashboard_stats(*, now: dt.datetime | None = None) -> Dashboard:
-    """Everything the dashboard shows, in seven aggregated queries."""
+def order_figures(now: dt.datetime | None = None) -> OrderFigures:
+    """The orders' figures of the dashboard, in five aggregated queries."""
     now = now or timezone.now()
     today = _day_start(now)
     since = today - dt.timedelta(days=DAYS - 1)
@@ -171,23 +177,7 @@ def dashboard_stats(*, now: dt.datetime | None = None) -> Dashboard:
             + (row["n"] if status in (RefundStatus.REQUESTED, RefundStatus.PENDING) else 0),
         )
 
-    webhooks = dict(
-        WebhookEvent.objects.filter(
-            status__in=[EventStatus.RECEIVED, EventStatus.ORPHAN, EventStatus.FAILED]
-        )
-        .values_list("status")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    callbacks = dict(
-        Notification.objects.filter(
-            status__in=[NotificationStatus.PENDING, NotificationStatus.FAILED]
-        )
-        .values_list("status")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    return Dashboard(
+    return OrderFigures(
         generated_at=now,
         days=days,
         volumes=volumes,
@@ -195,23 +185,17 @@ def dashboard_stats(*, now: dt.datetime | None = None) -> Dashboard:
         created_month=sum(n for n, _paid in counts.values()),
         paid_month=sum(paid for _n, paid in counts.values()),
         refunds=[refunds[c] for c in sorted(refunds)],
-        webhooks=webhooks,
-        callbacks=callbacks,
         flagged_orders=Order.objects.filter(flagged=True).count(),
         paid_by_source={row["source"]: row["n"] for row in paid_sources},
     )
 
 
-def dashboard_stats_cached() -> Dashboard:
-    """`dashboard_stats()`, reused for DASHBOARD_CACHE_SECONDS. A cache outage only costs the
-    recomputation."""
-    try:
-        stats = cache.get(DASHBOARD_CACHE_KEY)
-    except Exception:  # the cache is an optimisation here, never a reason to fail the page
-        stats = None
-    if isinstance(stats, Dashboard):
-        return stats
-    stats = dashboard_stats()
-    with contextlib.suppress(Exception):  # see above
-        cache.set(DASHBOARD_CACHE_KEY, stats, DASHBOARD_CACHE_SECONDS)
-    return stats
+register_dashboard_section(
+    DashboardSection(
+        key="orders",
+        template="orders/admin/dashboard.html",
+        compute=order_figures,
+        permission="orders.view_order",
+        order=10,
+    )
+)

@@ -1,11 +1,11 @@
-"""Admin for orders, refunds and account shares: read-only ledgers.
+"""Admin for orders: a read-only ledger with staff actions.
 
 Nothing financial is editable here: no add, change or delete, for superusers too. Staff act on
-orders through actions that call `orders.services` (backoffice.order_actions), with permissions
+orders through actions that call `orders.services` (orders.admin.actions), with permissions
 `orders.sync_order`, `orders.close_order` and `orders.refund_order` (roles: backoffice
 migration). The changelist stays cheap on a big table: no full COUNT(*) (estimated when
 unfiltered), big JSON columns deferred, the application joined, exact-match search on indexed
-ids (backoffice.search).
+ids (orders.admin.search).
 """
 
 from __future__ import annotations
@@ -13,36 +13,28 @@ from __future__ import annotations
 from typing import Any
 
 import segno
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from backoffice.display import pre_json
-from backoffice.filters import (
+from backoffice.filters import DateRangeFilter
+from backoffice.ledger import ReadOnlyAdminMixin
+from backoffice.paginator import EstimatedCountPaginator
+from backoffice.templatetags.backoffice import amount, badge
+from orders.admin.actions import OrderActionsMixin
+from orders.admin.filters import (
     CurrencyFilter,
-    DateRangeFilter,
     FiatOrCryptoFilter,
     PaidByPollingFilter,
     TerminalTypeFilter,
 )
-from backoffice.ledger import ReadOnlyAdminMixin
-from backoffice.order_actions import (
-    LIST_DEFERRED,
-    SYNC_PERMISSION,
-    OrderActionsMixin,
-    staff_actor,
-)
-from backoffice.paginator import EstimatedCountPaginator
-from backoffice.search import order_search
-from backoffice.templatetags.backoffice import amount, badge
-from backoffice.timeline import order_timeline
-from orders.errors import OrderServiceError
-from orders.models import AccountShare, EventSource, Order, Refund
+from orders.admin.search import order_search
+from orders.admin.timeline import order_timeline
+from orders.models import Order, Refund
 from orders.selectors import refund_allowance
-from orders.services import refund_sync
 
 
 def _link(url: str) -> SafeString | str:
@@ -54,7 +46,7 @@ def _link(url: str) -> SafeString | str:
     return url or "-"
 
 
-def _money(value: Any, currency: str) -> SafeString | str:
+def money(value: Any, currency: str) -> SafeString | str:
     if value is None:
         return "-"
     return format_html('<span class="bo-amount">{} {}</span>', amount(value), currency)
@@ -88,7 +80,7 @@ class OrderAdmin(OrderActionsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
         "flagged",
         PaidByPollingFilter,
     )
-    # The search itself is backoffice.search.order_search (exact ids, Binance ID by subquery).
+    # The search itself is orders.admin.search.order_search (exact ids, Binance ID by subquery).
     search_fields = ("merchant_trade_no",)
     search_help_text = (
         "Exact merchantTradeNo, prepayId, transactionId, customerRef, openUserId or Binance ID."
@@ -103,8 +95,8 @@ class OrderAdmin(OrderActionsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     ordering = ("-created_at", "-id")
     actions = ("sync_with_binance", "close_at_binance", "refund")
     inlines = (RefundInline,)
-    change_form_template = "backoffice/orders/change_form.html"
-    change_list_template = "backoffice/orders/change_list.html"
+    change_form_template = "orders/admin/change_form.html"
+    change_list_template = "orders/admin/change_list.html"
     fieldsets = (
         (None, {"fields": (
             "merchant_trade_no", "status_badge", "create_state", "application", "customer_ref",
@@ -157,9 +149,9 @@ class OrderAdmin(OrderActionsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="amount")
     def amount_display(self, obj: Order) -> SafeString | str:
         crypto = obj.paid_amount
-        shown = _money(crypto, obj.currency) if crypto is not None else ""
+        shown = money(crypto, obj.currency) if crypto is not None else ""
         if obj.fiat_currency:
-            fiat = _money(obj.fiat_amount, obj.fiat_currency)
+            fiat = money(obj.fiat_amount, obj.fiat_currency)
             return format_html("{} <span class='bo-muted'>({})</span>", shown or "…", fiat)
         return shown or "-"
 
@@ -172,7 +164,7 @@ class OrderAdmin(OrderActionsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     # -- order page -------------------------------------------------------------------------------
     @admin.display(description="fiat")
     def fiat_display(self, obj: Order) -> SafeString | str:
-        return _money(obj.fiat_amount, obj.fiat_currency) if obj.fiat_currency else "-"
+        return money(obj.fiat_amount, obj.fiat_currency) if obj.fiat_currency else "-"
 
     @admin.display(description="refunds")
     def refund_summary(self, obj: Order) -> str:
@@ -251,91 +243,3 @@ class OrderAdmin(OrderActionsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
                 refund_url=self._url("refund", order.pk),
             )
         return super().change_view(request, object_id, form_url, extra_context)
-
-
-@admin.register(Refund)
-class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = (
-        "refund_request_id", "order_link", "status_badge", "amount_display", "refunded_amount",
-        "remaining_attempts", "requested_by", "created_at", "completed_at",
-    )  # fmt: skip
-    list_filter = ("status", ("created_at", DateRangeFilter))
-    search_fields = (
-        "refund_request_id__exact",
-        "refund_id__exact",
-        "order__merchant_trade_no__exact",
-    )
-    search_help_text = "Exact refundRequestId, refundId or the order's merchantTradeNo."
-    list_select_related = ("order",)
-    list_per_page = 50
-    show_full_result_count = False
-    date_hierarchy = "created_at"
-    actions = ("sync_refund",)
-    readonly_fields = (
-        "order_link", "refund_request_id", "refund_id", "status", "refund_amount",
-        "refunded_amount", "remaining_attempts", "refund_reason", "requested_by", "failure_code",
-        "failure_message", "created_at", "updated_at", "completed_at", "last_reconcile",
-    )  # fmt: skip
-    fields = readonly_fields
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Refund]:
-        return super().get_queryset(request).defer(*(f"order__{name}" for name in LIST_DEFERRED))
-
-    @admin.display(description="order", ordering="order__merchant_trade_no")
-    def order_link(self, obj: Refund) -> SafeString:
-        url = reverse(f"{self.admin_site.name}:orders_order_change", args=[obj.order_id])
-        return format_html('<a href="{}">{}</a>', url, obj.order.merchant_trade_no)
-
-    @admin.display(description="status", ordering="status")
-    def status_badge(self, obj: Refund) -> SafeString:
-        return badge(obj.status)
-
-    @admin.display(description="amount", ordering="refund_amount")
-    def amount_display(self, obj: Refund) -> SafeString | str:
-        return _money(obj.refund_amount, obj.order.currency)
-
-    @admin.display(description="reconciliation")
-    def last_reconcile(self, obj: Refund) -> str:
-        return f"{obj.reconcile_attempts} queries; next {obj.next_reconcile_at or '-'}"
-
-    def has_sync_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm(SYNC_PERMISSION)
-
-    @admin.action(description="Sync with Binance (Query Refund)", permissions=["sync"])
-    def sync_refund(self, request: HttpRequest, queryset: QuerySet[Refund]) -> None:
-        for refund in queryset.select_related("order")[:50]:
-            try:
-                refund_sync(refund=refund, source=EventSource.STAFF, actor=staff_actor(request))
-            except OrderServiceError as exc:
-                self.message_user(
-                    request, f"{refund.refund_request_id}: {exc.message}", messages.ERROR
-                )
-                continue
-            self.log_change(request, refund, "Synced with Binance")
-        self.message_user(request, "Refunds synced with Binance.", messages.INFO)
-
-
-@admin.register(AccountShare)
-class AccountShareAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = (
-        "request_id", "customer_ref", "application", "status_badge", "user_binance_id",
-        "created_at", "shared_at", "expire_time",
-    )  # fmt: skip
-    list_filter = ("status", "application")
-    search_fields = (
-        "request_id__exact", "customer_ref__exact", "user_binance_id__exact", "share_id__exact",
-    )  # fmt: skip
-    search_help_text = "Exact requestId, customerRef, Binance ID or shareId."
-    list_select_related = ("application",)
-    list_per_page = 50
-    show_full_result_count = False
-    readonly_fields = (
-        "request_id", "application", "customer_ref", "status", "share_id", "user_binance_id",
-        "user_name", "qrcode_content", "qrcode_url", "expire_time", "failure_code",
-        "failure_message", "created_at", "updated_at", "shared_at",
-    )  # fmt: skip
-    fields = readonly_fields
-
-    @admin.display(description="status", ordering="status")
-    def status_badge(self, obj: AccountShare) -> SafeString:
-        return badge(obj.status)
