@@ -19,9 +19,9 @@ from campaigns.serializers import (
     CustomerRefSerializer,
     IdentifierCreateSerializer,
 )
+from clients.apis import MerchantApi
 from clients.scopes import CUSTOMERS_WRITE, ORDERS_READ
-from orders import schema as docs
-from orders.apis import MerchantApi
+from paysvc import openapi as docs
 from paysvc.exceptions import ApiConflict
 
 CUSTOMER_REF_PARAMETER = docs.path_parameter(

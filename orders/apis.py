@@ -8,20 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status as http
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from clients.authentication import ApiKeyAuthentication
-from clients.permissions import HasApiKey, RequiredScopes
+from clients.apis import MerchantApi
 from clients.throttling import ApiKeyRateThrottle, OrderCreateRateThrottle, RefundRateThrottle
-from orders import schema as docs
 from orders import selectors, services
 from orders.models import EventSource
+from orders.schema import operations as docs
 from orders.serializers import (
     AccountShareSerializer,
     OrderDetailSerializer,
@@ -41,19 +38,6 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 
 
-class MerchantApi(APIView):
-    authentication_classes = [ApiKeyAuthentication]
-    permission_classes = [HasApiKey, RequiredScopes]
-    throttle_classes = [ApiKeyRateThrottle]
-    required_scopes: dict[str, str] = {}
-
-    def application(self, request: Request) -> Any:
-        return request.user.application
-
-    def actor(self, request: Request) -> str:
-        return f"api:{request.auth.prefix}"
-
-
 class OrderPagination(PageNumberPagination):
     page_size = 20
     page_size_query_param = "pageSize"
@@ -69,26 +53,7 @@ class OrderListCreateApi(MerchantApi):
             throttles.append(OrderCreateRateThrottle())
         return throttles
 
-    @extend_schema(
-        operation_id="orders_list",
-        summary="List orders",
-        description="The orders created with this API key's client application, newest first, "
-        "20 a page (`pageSize` up to 100). `status` takes one status or a comma-separated list; "
-        "`createdFrom`/`createdTo` are ISO 8601 times. Scope `orders:read`.",
-        parameters=[OrderListFilterSerializer, *docs.ERROR_HEADERS],
-        responses=docs.responses(
-            {
-                200: OpenApiResponse(
-                    docs.paginated(OrderSerializer, "PaginatedOrderListSerializer"),
-                    description="A page of orders.",
-                    examples=docs.ORDER_LIST_EXAMPLES,
-                )
-            },
-            400,
-            404,
-            *docs.COMMON_ERRORS,
-        ),
-    )
+    @docs.ORDERS_LIST
     def get(self, request: Request) -> Response:
         filters = OrderListFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
@@ -104,36 +69,7 @@ class OrderListCreateApi(MerchantApi):
         page = paginator.paginate_queryset(orders, request, view=self)
         return paginator.get_paginated_response(OrderSerializer(page, many=True).data)
 
-    @extend_schema(
-        operation_id="orders_create",
-        summary="Create an order",
-        description="Creates a Binance Pay v2 order (Binance's field names) and answers it with "
-        "its checkout links. The body is checked against Binance's rules first; bad input is a "
-        "400 and nothing reaches Binance. Give either `orderAmount`+`currency` (crypto) or "
-        "`fiatAmount`+`fiatCurrency`. `merchantTradeNo` is generated when absent. `notifyUrl` "
-        "(where paysvc posts status events) and `customerRef` (your user id) are paysvc's own. "
-        "Send an `Idempotency-Key` to make retrying safe. Scope `orders:write`.",
-        request=CreateOrderSerializer,
-        parameters=[
-            docs.IDEMPOTENCY_KEY_PARAMETER,
-            docs.IDEMPOTENT_REPLAYED_HEADER,
-            *docs.ERROR_HEADERS,
-        ],
-        examples=docs.ORDER_CREATE_EXAMPLES,
-        responses=docs.responses(
-            {
-                201: OpenApiResponse(
-                    OrderSerializer,
-                    description="Created at Binance: the order with its checkout links.",
-                    examples=docs.ORDER_CREATED_EXAMPLES,
-                )
-            },
-            409,
-            *docs.BODY_ERRORS,
-            *docs.COMMON_ERRORS,
-            *docs.UPSTREAM_ERRORS,
-        ),
-    )
+    @docs.ORDERS_CREATE
     def post(self, request: Request) -> Response:
         key = request.headers.get(IDEMPOTENCY_HEADER, "")
         if not key:
@@ -177,25 +113,7 @@ class OrderListCreateApi(MerchantApi):
 class OrderDetailApi(MerchantApi):
     required_scopes = {"GET": "orders:read"}
 
-    @extend_schema(
-        operation_id="orders_retrieve",
-        summary="Get an order",
-        description="The order with its status, amounts, checkout links, refunds and timeline, "
-        "as paysvc knows it (webhooks and reconciliation keep it current; `sync` asks Binance "
-        "now). Scope `orders:read`.",
-        parameters=[docs.MERCHANT_TRADE_NO_PARAMETER, *docs.ERROR_HEADERS],
-        responses=docs.responses(
-            {
-                200: OpenApiResponse(
-                    OrderDetailSerializer,
-                    description="The order.",
-                    examples=docs.ORDER_DETAIL_EXAMPLES,
-                )
-            },
-            404,
-            *docs.COMMON_ERRORS,
-        ),
-    )
+    @docs.ORDERS_RETRIEVE
     def get(self, request: Request, merchant_trade_no: str) -> Response:
         order = selectors.order_get(
             application=self.application(request), merchant_trade_no=merchant_trade_no
@@ -206,28 +124,7 @@ class OrderDetailApi(MerchantApi):
 class OrderCloseApi(MerchantApi):
     required_scopes = {"POST": "orders:write"}
 
-    @extend_schema(
-        operation_id="orders_close",
-        summary="Close an unpaid order",
-        description="Asks Binance to close the order so that it can no longer be paid. Only an "
-        "unpaid order can be closed (409 otherwise); closing twice is harmless. No body. Scope "
-        "`orders:write`.",
-        request=None,
-        parameters=[docs.MERCHANT_TRADE_NO_PARAMETER, *docs.ERROR_HEADERS],
-        responses=docs.responses(
-            {
-                202: OpenApiResponse(
-                    OrderSerializer,
-                    description="Closed at Binance.",
-                    examples=docs.ORDER_CLOSED_EXAMPLES,
-                )
-            },
-            409,
-            404,
-            *docs.COMMON_ERRORS,
-            *docs.UPSTREAM_ERRORS,
-        ),
-    )
+    @docs.ORDERS_CLOSE
     def post(self, request: Request, merchant_trade_no: str) -> Response:
         order = selectors.order_get(
             application=self.application(request), merchant_trade_no=merchant_trade_no
@@ -239,27 +136,7 @@ class OrderCloseApi(MerchantApi):
 class OrderSyncApi(MerchantApi):
     required_scopes = {"POST": "orders:read"}
 
-    @extend_schema(
-        operation_id="orders_sync",
-        summary="Sync an order with Binance",
-        description="Queries Binance now and applies what it says (status, payment, refunds), "
-        "then answers the order. No body. Scope `orders:read`.",
-        request=None,
-        parameters=[docs.MERCHANT_TRADE_NO_PARAMETER, *docs.ERROR_HEADERS],
-        responses=docs.responses(
-            {
-                200: OpenApiResponse(
-                    OrderDetailSerializer,
-                    description="The order after applying Binance's answer.",
-                    examples=docs.ORDER_DETAIL_EXAMPLES,
-                )
-            },
-            409,
-            404,
-            *docs.COMMON_ERRORS,
-            *docs.UPSTREAM_ERRORS,
-        ),
-    )
+    @docs.ORDERS_SYNC
     def post(self, request: Request, merchant_trade_no: str) -> Response:
         order = selectors.order_get(
             application=self.application(request), merchant_trade_no=merchant_trade_no
@@ -275,32 +152,7 @@ class RefundCreateApi(MerchantApi):
     required_scopes = {"POST": "refunds:write"}
     throttle_classes = [ApiKeyRateThrottle, RefundRateThrottle]
 
-    @extend_schema(
-        operation_id="refunds_create",
-        summary="Refund a paid order",
-        description="Asks Binance to refund all or part of a paid order; the refund completes "
-        "asynchronously (follow it with `GET .../refunds/{refundRequestId}` or your "
-        "`notifyUrl`). Refunds never sum above what was paid, and Binance allows at most 10 per "
-        "order. `refundRequestId` is the idempotency key: the same id and amount answer the "
-        "same refund, the same id with another amount is a 409. Scope `refunds:write`.",
-        request=RefundRequestSerializer,
-        parameters=[docs.MERCHANT_TRADE_NO_PARAMETER, *docs.ERROR_HEADERS],
-        examples=docs.REFUND_CREATE_EXAMPLES,
-        responses=docs.responses(
-            {
-                202: OpenApiResponse(
-                    RefundSerializer,
-                    description="Accepted: the refund, usually `REFUND_PENDING`.",
-                    examples=docs.REFUND_EXAMPLES,
-                )
-            },
-            409,
-            *docs.BODY_ERRORS,
-            404,
-            *docs.COMMON_ERRORS,
-            *docs.UPSTREAM_ERRORS,
-        ),
-    )
+    @docs.REFUNDS_CREATE
     def post(self, request: Request, merchant_trade_no: str) -> Response:
         order = selectors.order_get(
             application=self.application(request), merchant_trade_no=merchant_trade_no
@@ -322,27 +174,7 @@ class RefundCreateApi(MerchantApi):
 class RefundDetailApi(MerchantApi):
     required_scopes = {"GET": "orders:read"}
 
-    @extend_schema(
-        operation_id="refunds_retrieve",
-        summary="Get a refund",
-        description="One refund of the order. Scope `orders:read`.",
-        parameters=[
-            docs.MERCHANT_TRADE_NO_PARAMETER,
-            docs.REFUND_REQUEST_ID_PARAMETER,
-            *docs.ERROR_HEADERS,
-        ],
-        responses=docs.responses(
-            {
-                200: OpenApiResponse(
-                    RefundSerializer,
-                    description="The refund.",
-                    examples=docs.REFUND_DETAIL_EXAMPLES,
-                )
-            },
-            404,
-            *docs.COMMON_ERRORS,
-        ),
-    )
+    @docs.REFUNDS_RETRIEVE
     def get(self, request: Request, merchant_trade_no: str, refund_request_id: str) -> Response:
         order = selectors.order_get(
             application=self.application(request), merchant_trade_no=merchant_trade_no
@@ -354,30 +186,7 @@ class RefundDetailApi(MerchantApi):
 class AccountShareCreateApi(MerchantApi):
     required_scopes = {"POST": "account_shares:write"}
 
-    @extend_schema(
-        operation_id="account_shares_create",
-        summary="Request a customer's Binance account ID",
-        description="Starts Binance's account-ID sharing for one of your customers "
-        "(`customerRef`): show the answer's QR code; once the user agrees, the share becomes "
-        "`SHARED` with their `binanceId`. `requestId` (letters and digits) is generated when "
-        "absent; reusing one is a 409. Scope `account_shares:write`.",
-        request=AccountShareRequestSerializer,
-        parameters=docs.ERROR_HEADERS,
-        examples=docs.ACCOUNT_SHARE_CREATE_EXAMPLES,
-        responses=docs.responses(
-            {
-                201: OpenApiResponse(
-                    AccountShareSerializer,
-                    description="Requested: the QR code to show and its expiry.",
-                    examples=docs.ACCOUNT_SHARE_EXAMPLES,
-                )
-            },
-            409,
-            *docs.BODY_ERRORS,
-            *docs.COMMON_ERRORS,
-            *docs.UPSTREAM_ERRORS,
-        ),
-    )
+    @docs.ACCOUNT_SHARES_CREATE
     def post(self, request: Request) -> Response:
         serializer = AccountShareRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -393,24 +202,7 @@ class AccountShareCreateApi(MerchantApi):
 class AccountShareDetailApi(MerchantApi):
     required_scopes = {"GET": "account_shares:read"}
 
-    @extend_schema(
-        operation_id="account_shares_retrieve",
-        summary="Get an account share",
-        description="The share's status; once `SHARED`, the user's `binanceId`. Scope "
-        "`account_shares:read`.",
-        parameters=[docs.SHARE_REQUEST_ID_PARAMETER, *docs.ERROR_HEADERS],
-        responses=docs.responses(
-            {
-                200: OpenApiResponse(
-                    AccountShareSerializer,
-                    description="The account share.",
-                    examples=docs.ACCOUNT_SHARE_DETAIL_EXAMPLES,
-                )
-            },
-            404,
-            *docs.COMMON_ERRORS,
-        ),
-    )
+    @docs.ACCOUNT_SHARES_RETRIEVE
     def get(self, request: Request, request_id: str) -> Response:
         share = selectors.account_share_get(
             application=self.application(request), request_id=request_id

@@ -12,13 +12,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from orders.models import AccountShare, Order, OrderEvent, Refund
-from orders.schema import documented_json_field
 from orders.validation.serializers import (
     OrderBuyerSerializer,
     OrderEnvSerializer,
     OrderGoodsSerializer,
     OrderShippingSerializer,
 )
+from paysvc.openapi import documented_json_field
 
 
 @extend_schema_field(

@@ -33,7 +33,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from orders import schema as docs
+from orders.schema import examples as docs
+from paysvc.openapi import request_examples
 from paysvc.wsgi import application
 from tests.factories import ApplicationFactory, api_key_factory
 
@@ -236,7 +237,7 @@ def create_order(client: APIClient, **fields: Any) -> dict[str, Any]:
 def test_the_request_examples_are_accepted_by_the_api(raw_key, sandbox, no_rate_limits):
     merchant = api(raw_key)
 
-    for value in docs.request_examples(docs.ORDER_CREATE_EXAMPLES):
+    for value in request_examples(docs.ORDER_CREATE_EXAMPLES):
         body = copy.deepcopy(value)
         if "merchantTradeNo" in body:
             body["merchantTradeNo"] = fresh_id()
@@ -246,7 +247,7 @@ def test_the_request_examples_are_accepted_by_the_api(raw_key, sandbox, no_rate_
     order = create_order(merchant)
     sandbox.pay(order["merchantTradeNo"])
     assert merchant.post(f"/api/v1/orders/{order['merchantTradeNo']}/sync").status_code == 200
-    for value in docs.request_examples(docs.REFUND_CREATE_EXAMPLES):
+    for value in request_examples(docs.REFUND_CREATE_EXAMPLES):
         body = {**value, "refundAmount": "1"}
         if "refundRequestId" in body:
             body["refundRequestId"] = fresh_id()
@@ -254,7 +255,7 @@ def test_the_request_examples_are_accepted_by_the_api(raw_key, sandbox, no_rate_
         response = merchant.post(url, body, format="json")
         assert response.status_code == 202, (body, response.json())
         validate(response.json(), {"$ref": "#/components/schemas/Refund"})
-    for value in docs.request_examples(docs.ACCOUNT_SHARE_CREATE_EXAMPLES):
+    for value in request_examples(docs.ACCOUNT_SHARE_CREATE_EXAMPLES):
         body = {**value, **({"requestId": fresh_id()} if "requestId" in value else {})}
         response = merchant.post("/api/v1/account-shares", body, format="json")
         assert response.status_code == 201, (body, response.json())

@@ -1,17 +1,19 @@
-"""OpenAPI documentation of the merchant API (drf-spectacular): error bodies, examples, hints.
+"""OpenAPI documentation shared by every operation of the merchant API (drf-spectacular).
 
-Nothing here changes what the API does. `orders.apis` decorates its views with the pieces below:
+Nothing here changes what the API does:
 
 - `ErrorSerializer` / `UpstreamErrorSerializer` describe the one error body of
-  `paysvc.exceptions` (``{"error": {"code", "message", "fields"?, ...}}``); `error_responses`
-  builds the documented error answers of an operation (400 with dotted ``fields``, 401, 403,
-  404, 409, 429 with ``Retry-After``, 502/503/504 with ``outcome`` and ``retrying``);
-- `PaginatedOrderListSerializer` is the page `GET /api/v1/orders` answers;
-- the ``*_EXAMPLES`` lists are request and response examples (Swagger UI shows them, and the
-  schemathesis test sends the request examples to the live sandbox);
-- `TextFieldExtension` puts the ``pattern`` a `orders.validation.text.TextField` checks into
-  the request schema (and ``format: uri`` for URL fields), so that the request schemas say which
-  characters an id, a phone number or a currency list may contain.
+  `paysvc.exceptions` (``{"error": {"code", "message", "fields"?, ...}}``); `responses` builds an
+  operation's documented answers: its success answers plus error answers by status (400 with
+  dotted ``fields``, 401, 403, 404, 409, 429 with ``Retry-After``, 502/503/504 with ``outcome``
+  and ``retrying``);
+- the headers every operation may answer (``Retry-After``, ``WWW-Authenticate``) and the
+  ``Idempotency-Key`` request header;
+- `paginated` (page-number pages), `documented_json_field`, `path_parameter`, and
+  `request_examples` (the tests send the request examples to the live sandbox).
+
+Each app documents its own operations beside its views (orders.schema, notifications.schema,
+campaigns.apis) with these pieces.
 """
 
 from __future__ import annotations
@@ -19,10 +21,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from drf_spectacular.extensions import (
-    OpenApiSerializerExtension,
-    OpenApiSerializerFieldExtension,
-)
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -125,7 +123,7 @@ def _error(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, **extra}}
 
 
-def _example(name: str, value: Any, summary: str = "") -> OpenApiExample:
+def response_example(name: str, value: Any, summary: str = "") -> OpenApiExample:
     return OpenApiExample(name, value=value, summary=summary or name, response_only=True)
 
 
@@ -146,8 +144,8 @@ _ERROR_ANSWERS: dict[int, tuple[type[serializers.Serializer], str, list[OpenApiE
         "Bad input: `validation_error` with `fields` (dotted paths), or `parse_error` for a body "
         "that is not valid JSON. Nothing was sent to Binance.",
         [
-            _example("Validation error", VALIDATION_ERROR_EXAMPLE),
-            _example(
+            response_example("Validation error", VALIDATION_ERROR_EXAMPLE),
+            response_example(
                 "Malformed JSON",
                 _error("parse_error", "JSON parse error - Expecting value: line 1 column 1."),
             ),
@@ -158,11 +156,11 @@ _ERROR_ANSWERS: dict[int, tuple[type[serializers.Serializer], str, list[OpenApiE
         "No API key (`not_authenticated`), or a malformed, unknown or revoked one "
         "(`authentication_failed`). Send `Authorization: Bearer psk_live_...`.",
         [
-            _example(
+            response_example(
                 "No API key",
                 _error("not_authenticated", "Authentication credentials were not provided."),
             ),
-            _example(
+            response_example(
                 "Unknown or revoked key",
                 _error("authentication_failed", "Invalid or revoked API key."),
             ),
@@ -173,7 +171,7 @@ _ERROR_ANSWERS: dict[int, tuple[type[serializers.Serializer], str, list[OpenApiE
         "The API key lacks the scope this operation needs (`permission_denied`, with "
         "`requiredScopes`).",
         [
-            _example(
+            response_example(
                 "Missing scope",
                 _error(
                     "permission_denied",
@@ -186,7 +184,7 @@ _ERROR_ANSWERS: dict[int, tuple[type[serializers.Serializer], str, list[OpenApiE
     404: (
         ErrorSerializer,
         "Not found, or not created with this API key's client application (`not_found`).",
-        [_example("Not found", _error("not_found", "Not found."))],
+        [response_example("Not found", _error("not_found", "Not found."))],
     ),
     409: (
         ErrorSerializer,
@@ -194,14 +192,14 @@ _ERROR_ANSWERS: dict[int, tuple[type[serializers.Serializer], str, list[OpenApiE
         "`requestId` already used, an `Idempotency-Key` reused with another body, or an action "
         "the order's status does not allow.",
         [
-            _example(
+            response_example(
                 "Duplicate merchantTradeNo",
                 _error(
                     "conflict",
                     "merchantTradeNo 9825382937292 is already used by another order",
                 ),
             ),
-            _example(
+            response_example(
                 "Idempotency-Key reused",
                 _error(
                     "conflict",
@@ -213,13 +211,17 @@ _ERROR_ANSWERS: dict[int, tuple[type[serializers.Serializer], str, list[OpenApiE
     413: (
         ErrorSerializer,
         "The request body is larger than 1 MiB (`payload_too_large`).",
-        [_example("Too large", _error("payload_too_large", "The request body is too large."))],
+        [
+            response_example(
+                "Too large", _error("payload_too_large", "The request body is too large.")
+            )
+        ],
     ),
     415: (
         ErrorSerializer,
         "The body is not `application/json` (`unsupported_media_type`).",
         [
-            _example(
+            response_example(
                 "Not JSON",
                 _error("unsupported_media_type", 'Unsupported media type "text/plain" in request.'),
             )
@@ -229,7 +231,7 @@ _ERROR_ANSWERS: dict[int, tuple[type[serializers.Serializer], str, list[OpenApiE
         ErrorSerializer,
         "Rate limited (`throttled`): wait the `Retry-After` seconds (also in `retryAfter`).",
         [
-            _example(
+            response_example(
                 "Rate limited",
                 _error(
                     "throttled",
@@ -245,7 +247,7 @@ _ERROR_ANSWERS: dict[int, tuple[type[serializers.Serializer], str, list[OpenApiE
         "one). `outcome` says whether the request may have taken effect, `retrying` whether "
         "paysvc resolves it by itself.",
         [
-            _example(
+            response_example(
                 "Binance refused",
                 _error(
                     "upstream_error",
@@ -263,7 +265,7 @@ _ERROR_ANSWERS: dict[int, tuple[type[serializers.Serializer], str, list[OpenApiE
         "Binance Pay is unavailable or rate limiting paysvc (`upstream_unavailable`); "
         "`Retry-After` when known.",
         [
-            _example(
+            response_example(
                 "Binance rate limiting",
                 _error(
                     "upstream_unavailable",
@@ -281,7 +283,7 @@ _ERROR_ANSWERS: dict[int, tuple[type[serializers.Serializer], str, list[OpenApiE
         "`retrying: true` paysvc resolves the outcome by itself: poll the resource, do not send "
         "the request again (or resend with the same ids, which Binance never applies twice).",
         [
-            _example(
+            response_example(
                 "Outcome unknown",
                 _error(
                     "upstream_timeout",
@@ -369,19 +371,6 @@ def path_parameter(name: str, description: str, example: str) -> OpenApiParamete
     )
 
 
-MERCHANT_TRADE_NO_PARAMETER = path_parameter(
-    "merchant_trade_no",
-    "The order's `merchantTradeNo` (yours, or the one paysvc generated).",
-    "9825382937292",
-)
-REFUND_REQUEST_ID_PARAMETER = path_parameter(
-    "refund_request_id", "The refund's `refundRequestId`.", "refund20250131A"
-)
-SHARE_REQUEST_ID_PARAMETER = path_parameter(
-    "request_id", "The account share's `requestId`.", "share20250131A"
-)
-
-
 # -- pagination -----------------------------------------------------------------------------------
 
 
@@ -418,355 +407,6 @@ def documented_json_field(
         type(name, (serializers.JSONField,), {"__module__": __name__})
     )
     return field_class(**kwargs)
-
-
-# -- request schemas of the validation serializers ------------------------------------------------
-
-
-class TextFieldExtension(OpenApiSerializerFieldExtension):
-    """Documents a `TextField`'s ``pattern`` (a full match) and a URL field's ``format: uri``.
-
-    Lengths come from the field's MaxLengthValidator as usual. Patterns are written so that
-    JavaScript, JSON Schema and Python read them alike (ASCII classes only).
-    """
-
-    target_class = "orders.validation.text.TextField"
-    match_subclasses = True
-
-    def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
-        from orders.validation.urls import HttpUrlField
-
-        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
-        pattern = getattr(self.target, "pattern", None)
-        if pattern is not None:
-            schema["pattern"] = f"^(?:{pattern.pattern})$"
-        if isinstance(self.target, HttpUrlField):
-            schema["format"] = "uri"
-        return schema
-
-
-class _RenamedRequestSerializer(OpenApiSerializerExtension):
-    """Names a request serializer's component (``RefundRequest`` + the split suffix would read
-    ``RefundRequestRequest``)."""
-
-    component_name = ""
-
-    def get_name(self, auto_schema: Any = None, direction: Any = None) -> str:
-        return self.component_name
-
-    def map_serializer(self, auto_schema: Any, direction: Any) -> Any:
-        return auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
-
-
-class RefundRequestSchema(_RenamedRequestSerializer):
-    target_class = "orders.validation.serializers.RefundRequestSerializer"
-    component_name = "CreateRefund"
-
-
-class AccountShareRequestSchema(_RenamedRequestSerializer):
-    target_class = "orders.validation.serializers.AccountShareRequestSerializer"
-    component_name = "CreateAccountShare"
-
-
-# -- examples -------------------------------------------------------------------------------------
-
-CRYPTO_ORDER_REQUEST = {
-    "env": {"terminalType": "WEB", "orderClientIp": "203.0.113.7", "cookieId": "9c1e2f3a4b5d"},
-    "orderAmount": "25.17",
-    "currency": "USDT",
-    "goods": {
-        "goodsType": "01",
-        "goodsCategory": "D000",
-        "referenceGoodsId": "7876763A3B",
-        "goodsName": "Ice Cream",
-        "goodsDetail": "Greentea ice cream cone",
-        "goodsUnitAmount": {"currency": "USDT", "amount": "25.17"},
-        "goodsQuantity": "1",
-    },
-    "shipping": {
-        "shippingName": {"firstName": "Joe", "lastName": "Don"},
-        "shippingAddress": {
-            "region": "NZ",
-            "state": "Auckland",
-            "city": "Auckland",
-            "address": "12 Queen Street",
-            "zipCode": "1010",
-            "shippingAddressType": "02",
-        },
-        "shippingPhoneNo": "+64 9 555 0100",
-    },
-    "buyer": {
-        "referenceBuyerId": "buyer-1234",
-        "buyerName": {"firstName": "Jane", "lastName": "Doe"},
-        "buyerPhoneCountryCode": "+64",
-        "buyerPhoneNo": "21 555 0100",
-        "buyerEmail": "jane.doe@example.com",
-        "buyerRegistrationTime": 1700000000000,
-        "buyerBrowserLanguage": "en-NZ",
-    },
-    "returnUrl": "https://shop.example.com/checkout/done?order=1001",
-    "cancelUrl": "https://shop.example.com/checkout/cancel?order=1001",
-    "notifyUrl": "https://shop.example.com/hooks/paysvc",
-    "customerRef": "customer-42",
-    "supportPayCurrency": "USDT,BNB",
-    "passThroughInfo": "order 1001",
-}
-FIAT_ORDER_REQUEST = {
-    "env": {"terminalType": "APP", "osType": "IOS"},
-    "fiatAmount": "1.00",
-    "fiatCurrency": "USD",
-    "goods": {
-        "goodsType": "02",
-        "goodsCategory": "6000",
-        "referenceGoodsId": "gems100",
-        "goodsName": "100 Gems",
-    },
-    "customerRef": "player-7",
-}
-MINIMAL_ORDER_REQUEST = {
-    "env": {"terminalType": "WEB"},
-    "orderAmount": "0.01",
-    "currency": "USDT",
-    "goods": {
-        "goodsType": "02",
-        "goodsCategory": "Z000",
-        "referenceGoodsId": "sku001",
-        "goodsName": "Ice Cream",
-    },
-}
-
-ORDER_CREATE_EXAMPLES = [
-    OpenApiExample(
-        "Crypto order",
-        summary="Crypto order with goods, env, shipping and buyer",
-        value=CRYPTO_ORDER_REQUEST,
-        description="25.17 USDT for one ice cream, with everything Binance uses for risk "
-        "control. paysvc generates the `merchantTradeNo` (see the answer); to use your own, add "
-        '`"merchantTradeNo": "..."` (letters and digits, at most 32, never reused).',
-        request_only=True,
-    ),
-    OpenApiExample(
-        "Fiat order",
-        summary="Fiat order of 1.00 USD",
-        value=FIAT_ORDER_REQUEST,
-        description="Priced in fiat: Binance converts to a crypto amount, returned as "
-        "`currency` and `totalFee`. Give either `orderAmount`+`currency` or "
-        "`fiatAmount`+`fiatCurrency`, never both.",
-        request_only=True,
-    ),
-    OpenApiExample(
-        "Minimal order",
-        summary="Minimal order (required fields only)",
-        value=MINIMAL_ORDER_REQUEST,
-        description="Only the required fields; paysvc generates the `merchantTradeNo`.",
-        request_only=True,
-    ),
-]
-
-_REFUND = {
-    "refundRequestId": "refund20250131A",
-    "status": "REFUND_PENDING",
-    "refundAmount": "10.5",
-    "refundReason": "customer asked",
-    "refundId": "29287478297432832",
-    "refundedAmount": None,
-    "remainingAttempts": 9,
-    "failureCode": "",
-    "failureMessage": "",
-    "createdAt": "2025-01-31T12:10:00.000000Z",
-    "completedAt": None,
-}
-_ORDER = {
-    "merchantTradeNo": "9825382937292",
-    "prepayId": "29383937493038367",
-    "status": "INITIAL",
-    "customerRef": "customer-42",
-    "currency": "USDT",
-    "orderAmount": "25.17",
-    "totalFee": "25.17",
-    "fiatAmount": None,
-    "fiatCurrency": "",
-    "checkoutUrl": "https://pay.binance.com/en/checkout/e30bb9d2a8f4f1ccf3c5f6ad6b4c3a2b",
-    "qrcodeLink": "https://public.bnbstatic.com/static/payment/20250131/0f2c7a1e.jpg",
-    "qrContent": "https://app.binance.com/qr/dplkb005181944f84b84aba2430e1177012b",
-    "deeplink": "bnc://app.binance.com/payment/secpay?tempToken=5eB5lQMg3Mb1fa8a1SoPCV",
-    "universalUrl": "https://app.binance.com/payment/secpay?linkToken=5eB5lQMg3Mb1fa8a1SoPCV"
-    "&_dp=Ym5jOi8vYXBwLmJpbmFuY2UuY29tL3BheW1lbnQvc2VjcGF5",
-    "expireTime": "2025-01-31T13:00:00Z",
-    "transactionId": "",
-    "openUserId": "",
-    "env": CRYPTO_ORDER_REQUEST["env"],
-    "goods": CRYPTO_ORDER_REQUEST["goods"],
-    "shipping": CRYPTO_ORDER_REQUEST["shipping"],
-    "buyer": CRYPTO_ORDER_REQUEST["buyer"],
-    "returnUrl": CRYPTO_ORDER_REQUEST["returnUrl"],
-    "cancelUrl": CRYPTO_ORDER_REQUEST["cancelUrl"],
-    "notifyUrl": CRYPTO_ORDER_REQUEST["notifyUrl"],
-    "flagged": False,
-    "failureCode": "",
-    "failureMessage": "",
-    "createdAt": "2025-01-31T12:00:00.123456Z",
-    "paidAt": None,
-    "refunds": [],
-}
-_TIMELINE = [
-    {
-        "createdAt": "2025-01-31T12:00:00.125000Z",
-        "kind": "note",
-        "source": "api",
-        "summary": "order stored; creating it at Binance",
-        "fromStatus": "",
-        "toStatus": "",
-    },
-    {
-        "createdAt": "2025-01-31T12:00:00.410000Z",
-        "kind": "binance_call",
-        "source": "api",
-        "summary": "POST /binancepay/openapi/v2/order: SUCCESS",
-        "fromStatus": "",
-        "toStatus": "",
-    },
-]
-ORDER_DETAIL_EXAMPLE = {**_ORDER, "timeline": _TIMELINE}
-PAID_ORDER_DETAIL_EXAMPLE = {
-    **_ORDER,
-    "status": "PAID",
-    "transactionId": "M_P_71505104267788288",
-    "openUserId": "1dbbfa0a5b7b6e54c8d4b6d0bf7cf0bd",
-    "paidAt": "2025-01-31T12:03:21Z",
-    "timeline": [
-        *_TIMELINE,
-        {
-            "createdAt": "2025-01-31T12:03:22.004000Z",
-            "kind": "status_change",
-            "source": "webhook",
-            "summary": "PAY_SUCCESS",
-            "fromStatus": "INITIAL",
-            "toStatus": "PAID",
-        },
-    ],
-}
-
-ORDER_CREATED_EXAMPLES = [
-    OpenApiExample(
-        "Order created",
-        value=_ORDER,
-        description="Send the buyer to `checkoutUrl` (web), show `qrcodeLink`/`qrContent` as a "
-        "QR code, or open `deeplink`/`universalUrl` in the Binance app.",
-        response_only=True,
-        status_codes=[201],
-    )
-]
-ORDER_DETAIL_EXAMPLES = [
-    OpenApiExample("Unpaid order", value=ORDER_DETAIL_EXAMPLE, response_only=True),
-    OpenApiExample("Paid order", value=PAID_ORDER_DETAIL_EXAMPLE, response_only=True),
-]
-ORDER_LIST_EXAMPLES = [
-    OpenApiExample(
-        "A page of orders",
-        value={
-            "count": 41,
-            "next": "https://paysvc.example.com/api/v1/orders?page=2&pageSize=20",
-            "previous": None,
-            "results": [_ORDER],
-        },
-        response_only=True,
-    )
-]
-ORDER_CLOSED_EXAMPLES = [
-    OpenApiExample(
-        "Order closed",
-        value={**_ORDER, "status": "CANCELED"},
-        response_only=True,
-        status_codes=[202],
-    )
-]
-
-REFUND_CREATE_EXAMPLES = [
-    OpenApiExample(
-        "Partial refund",
-        summary="Partial refund with your own refundRequestId",
-        value={
-            "refundAmount": "10.5",
-            "refundReason": "customer asked",
-            "refundRequestId": "refund20250131A",
-        },
-        description="Repeating the request with the same `refundRequestId` and amount answers "
-        "the same refund; Binance never refunds one id twice.",
-        request_only=True,
-    ),
-    OpenApiExample(
-        "Full refund",
-        summary="Refund of what remains, refundRequestId generated",
-        value={"refundAmount": "25.17"},
-        description="Refunds what remains of a 25.17 order; paysvc generates the "
-        "`refundRequestId`.",
-        request_only=True,
-    ),
-]
-REFUND_EXAMPLES = [
-    OpenApiExample("Refund accepted", value=_REFUND, response_only=True, status_codes=[202]),
-]
-REFUND_DETAIL_EXAMPLES = [
-    OpenApiExample(
-        "Refund succeeded",
-        value={
-            **_REFUND,
-            "status": "REFUND_SUCCESS",
-            "refundedAmount": "10.5",
-            "completedAt": "2025-01-31T12:10:03Z",
-        },
-        response_only=True,
-    ),
-]
-
-ACCOUNT_SHARE_CREATE_EXAMPLES = [
-    OpenApiExample(
-        "With requestId",
-        summary="Account share with your own requestId",
-        value={"customerRef": "customer-42", "requestId": "share20250131A"},
-        request_only=True,
-    ),
-    OpenApiExample(
-        "Minimal",
-        summary="Account share, requestId generated",
-        value={"customerRef": "customer-42"},
-        request_only=True,
-    ),
-]
-_SHARE = {
-    "requestId": "share20250131A",
-    "customerRef": "customer-42",
-    "status": "PENDING",
-    "qrcodeContent": "https://app.binance.com/qr/share/5b3c9e8d7f",
-    "qrcodeUrl": "https://public.bnbstatic.com/static/payment/share/5b3c9e8d7f.jpg",
-    "expireTime": "2025-01-31T12:15:00Z",
-    "binanceId": "",
-    "createdAt": "2025-01-31T12:00:00.000000Z",
-    "sharedAt": None,
-}
-ACCOUNT_SHARE_EXAMPLES = [
-    OpenApiExample(
-        "Waiting for the user",
-        value=_SHARE,
-        description="Show `qrcodeContent` as a QR code (or `qrcodeUrl` as an image); the user "
-        "scans it with the Binance app and agrees.",
-        response_only=True,
-        status_codes=[201],
-    ),
-]
-ACCOUNT_SHARE_DETAIL_EXAMPLES = [
-    OpenApiExample(
-        "Shared",
-        value={
-            **_SHARE,
-            "status": "SHARED",
-            "binanceId": "354205155",
-            "sharedAt": "2025-01-31T12:02:10Z",
-        },
-        response_only=True,
-    ),
-]
 
 
 def request_examples(examples: Sequence[OpenApiExample]) -> list[Any]:
