@@ -20,7 +20,8 @@ $(STAMP): pyproject.toml $(SDK)/pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]"
-	$(PY) -m pip install --quiet -e ./$(SDK)
+	@# strict: a static link tree on a .pth path, which mypy and editors follow (unlike the default hook)
+	$(PY) -m pip install --quiet -e ./$(SDK) --config-settings editable_mode=strict
 	@rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)
