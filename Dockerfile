@@ -13,7 +13,9 @@ COPY pyproject.toml README.md ./
 COPY paysvc ./paysvc
 COPY binance_pay ./binance_pay
 COPY sandbox ./sandbox
-RUN pip install --upgrade pip && pip install .
+COPY sdk ./sdk
+# The merchant SDK: the sandbox's demo receiver verifies paysvc's events with it.
+RUN pip install --upgrade pip && pip install . ./sdk/paysvc-webhooks
 
 COPY . .
 RUN DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput -v 0 \

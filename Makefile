@@ -3,21 +3,25 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+SDK := sdk/paysvc-webhooks
+# Both pyproject files name the stamp: changing either (or first pulling the SDK) reinstalls.
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(SDK)/pyproject.toml | sha1sum | cut -c1-12)
 
 .PHONY: run test lint format bench sandbox install system-deps migrate clean help
 
 help:
 	@echo "make run      - install, migrate, start sandbox + web + worker + beat, print the URLs"
 	@echo "make test     - install what the tests need and run the whole suite"
-	@echo "make lint     - ruff lint + format check, mypy on binance_pay, migrations check"
+	@echo "make lint     - ruff lint + format check, mypy on binance_pay and the SDK, migrations check"
 	@echo "make bench    - run the benchmarks in bench/"
 	@echo "make sandbox  - run only the local Binance Pay sandbox (127.0.0.1:8090)"
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(SDK)/pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]"
+	@# strict: a static link tree on a .pth path, which mypy and editors follow (unlike the default hook)
+	$(PY) -m pip install --quiet -e ./$(SDK) --config-settings editable_mode=strict
 	@rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)
@@ -47,6 +51,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy binance_pay
+	cd $(SDK) && ../../$(VENV)/bin/mypy
 	DJANGO_SECRET_KEY=lint $(PY) manage.py makemigrations --check --dry-run
 
 format: install

@@ -21,6 +21,7 @@ from sandbox.context import Context
 from sandbox.control import Control, json_response
 from sandbox.dispatcher import Dispatcher
 from sandbox.pages import Pages
+from sandbox.receiver import ReceiverPages
 from sandbox.store import Store, meta_get, meta_set
 
 CLOUDFRONT_403 = b"""<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01 Transitional//EN" \
@@ -63,6 +64,10 @@ URLS = Map(
             endpoint="page:share_action",
             methods=["POST"],
         ),
+        Rule("/receiver", endpoint="rcv:page", methods=["GET"]),
+        Rule("/receiver/<name>", endpoint="rcv:intake", methods=["POST"]),
+        Rule("/receiver/<name>", endpoint="rcv:page", methods=["GET"]),
+        Rule("/receiver/<name>/<event_id>", endpoint="rcv:detail", methods=["GET"]),
         Rule("/sandbox/health", endpoint="ctl:health", methods=["GET"]),
         Rule("/sandbox/status", endpoint="ctl:status", methods=["GET"]),
         Rule("/sandbox/faults", endpoint="ctl:api_faults", methods=["GET", "POST", "DELETE"]),
@@ -93,6 +98,12 @@ URLS = Map(
             methods=["POST"],
         ),
         Rule("/sandbox/reset", endpoint="ctl:reset", methods=["POST"]),
+        Rule("/sandbox/receiver/events", endpoint="ctl:receiver_events", methods=["GET", "DELETE"]),
+        Rule(
+            "/sandbox/receiver/<name>/secrets",
+            endpoint="ctl:receiver_secrets",
+            methods=["PUT", "DELETE"],
+        ),
     ]
 )
 
@@ -105,6 +116,7 @@ class SandboxApp:
         self.api = api.BinanceApi(ctx)
         self.pages = Pages(ctx, page_secret)
         self.control = Control(ctx)
+        self.receiver = ReceiverPages(ctx, self.pages.render)
         self.dispatcher = Dispatcher(ctx)
         ctx.dispatcher = self.dispatcher
 
@@ -122,11 +134,22 @@ class SandboxApp:
             kind, name = endpoint.split(":", 1)
             if kind == "ctl":
                 response = self.control.dispatch(request, name, values)
+            elif kind == "rcv":
+                response = getattr(self.receiver, name)(request, **values)
             else:
                 response = getattr(self.pages, name)(request, **values)
         except (NotFound, MethodNotAllowed) as exc:
-            if path_is_control(request.path):
+            if path_is_control(request.path) or (
+                request.path.startswith("/receiver/") and request.method != "GET"
+            ):
                 response = json_response({"error": exc.name}, exc.code or 404)
+            elif request.path.startswith("/receiver/"):
+                response = self.pages.render(
+                    "message.html",
+                    status=exc.code or 404,
+                    title="Not found",
+                    text="The demo receiver has no such event.",
+                )
             elif request.path.startswith(("/en/checkout/", "/share/", "/static/")):
                 response = self.pages.render(
                     "message.html",

@@ -97,6 +97,23 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--no-activate", action="store_true", help="add it without signing with it")
     sub.add_parser("certs", help="list webhook certificates")
     sub.add_parser("retire-cert", help="retire a certificate").add_argument("serial")
+    rs = sub.add_parser(
+        "receiver-secret", help="set the secret(s) the demo receiver /receiver/NAME verifies with"
+    )
+    rs.add_argument("name", metavar="NAME", help="receiver name: paysvc posts to /receiver/NAME")
+    rs.add_argument(
+        "secrets",
+        nargs="*",
+        metavar="SECRET",
+        help="one or more (a rotation: new and old); '-' reads them from stdin, one per line",
+    )
+    rs.add_argument("--clear", action="store_true", help="forget the receiver's secrets")
+    re_ = sub.add_parser("receiver-events", help="events the demo receiver got, newest first")
+    re_.add_argument("--name", help="only this receiver")
+    re_.add_argument("--limit", type=int, default=20)
+    sub.add_parser("receiver-clear", help="delete the demo receiver's events").add_argument(
+        "--name", help="only this receiver's"
+    )
     sub.add_parser("reset", help="wipe orders, refunds, shares, webhooks, faults (keys stay)")
     sub.add_parser("status", help="show whether the sandbox runs, with counts")
     return p
@@ -129,6 +146,25 @@ def _request(args: argparse.Namespace, method: str, path: str, body: Any = None)
         return 1
     print(json.dumps(payload, indent=2, ensure_ascii=False))
     return 0
+
+
+def _receiver(args: argparse.Namespace) -> int:
+    """The demo receiver's commands (sandbox/receiver.py). Secrets are sent, never printed."""
+    if args.command == "receiver-events":
+        query = f"?limit={args.limit}" + (f"&name={args.name}" if args.name else "")
+        return _request(args, "GET", "/sandbox/receiver/events" + query)
+    if args.command == "receiver-clear":
+        query = f"?name={args.name}" if args.name else ""
+        return _request(args, "DELETE", "/sandbox/receiver/events" + query)
+    path = f"/sandbox/receiver/{args.name}/secrets"
+    if args.clear:
+        return _request(args, "DELETE", path)
+    secrets = [line.strip() for line in sys.stdin] if args.secrets == ["-"] else args.secrets
+    secrets = [s for s in secrets if s]
+    if not secrets:
+        print("error: give a SECRET (or '-' and the secrets on stdin), or --clear", file=sys.stderr)
+        return 2
+    return _request(args, "PUT", path, {"secrets": secrets})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -213,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
         return _request(args, "GET", "/sandbox/certificates")
     if cmd == "retire-cert":
         return _request(args, "POST", f"/sandbox/certificates/{args.serial}/retire")
+    if cmd.startswith("receiver-"):
+        return _receiver(args)
     if cmd == "reset":
         return _request(args, "POST", "/sandbox/reset")
     if cmd == "status":

@@ -15,7 +15,7 @@ from typing import Any
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
-from sandbox import faults, keys, orders, refunds, shares
+from sandbox import faults, keys, orders, receiver, refunds, shares
 from sandbox.context import Context
 from sandbox.orders import StateError
 
@@ -63,6 +63,8 @@ class Control:
             return json_response({"error": exc.message}, exc.status)
         except StateError as exc:
             return json_response({"error": str(exc)}, 409)
+        except receiver.ReceiverError as exc:
+            return json_response({"error": exc.message}, exc.status)
         except HTTPException:
             raise
         return result if isinstance(result, Response) else json_response(result)
@@ -325,6 +327,33 @@ class Control:
             else:
                 raise ControlError(404, f"unknown action {action}")
             return self._cert_list(conn)
+
+    # -- demo merchant receiver (sandbox/receiver.py) --------------------------------------------
+    def receiver_secrets(self, request: Request, name: str) -> dict[str, Any]:
+        """PUT replaces the secrets of receiver ``name``, DELETE forgets them. Never echoed."""
+        with self.ctx.write() as conn:
+            if request.method == "DELETE":
+                return {"name": name, "cleared": receiver.secrets_clear(conn, name)}
+            secrets = receiver.parse_secrets(_body(request))
+            return {
+                "name": name,
+                "secrets": receiver.secrets_set(conn, name, secrets, self.ctx.now()),
+            }
+
+    def receiver_events(self, request: Request) -> dict[str, Any]:
+        """GET lists stored events newest first (``?name=&limit=``); DELETE clears them."""
+        name = request.args.get("name") or None
+        if name:
+            receiver.check_name(name)
+        if request.method == "DELETE":
+            with self.ctx.write() as conn:
+                return {"cleared": receiver.events_clear(conn, name=name)}
+        try:
+            limit = min(int(request.args.get("limit", "100")), receiver.KEEP_EVENTS)
+        except ValueError:
+            raise ControlError(400, "limit must be an integer") from None
+        rows = receiver.events(self.ctx.store.conn(), name=name, limit=max(limit, 1))
+        return {"events": [receiver.event_view(row) for row in rows]}
 
     def reset(self, request: Request) -> dict[str, Any]:
         self.ctx.store.reset()

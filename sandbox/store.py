@@ -71,10 +71,19 @@ CREATE TABLE IF NOT EXISTS faults (
     remaining INTEGER NOT NULL, path TEXT, biz_type TEXT, retry_after REAL, seconds REAL,
     apply INTEGER NOT NULL DEFAULT 0, attempts INTEGER, same_signature INTEGER,
     created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS receiver_secrets (
+    name TEXT PRIMARY KEY, secrets TEXT NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS receiver_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, received_at INTEGER NOT NULL,
+    event_id TEXT, event_type TEXT, merchant_trade_no TEXT, headers TEXT NOT NULL,
+    body TEXT NOT NULL, verified INTEGER NOT NULL, reason TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS receiver_events_name ON receiver_events (name, id);
+CREATE INDEX IF NOT EXISTS receiver_events_event ON receiver_events (name, event_id);
 """
 
 # Tables wiped by POST /sandbox/reset. Keys (certs), the id sequence and meta survive, so ids stay
-# unique and webhooks stay verifiable by merchants that cached the certificate.
+# unique and webhooks stay verifiable by merchants that cached the certificate; so do the demo
+# receiver's secrets, which `make run` registers once at start.
 STATE_TABLES = (
     "nonces",
     "orders",
@@ -84,6 +93,7 @@ STATE_TABLES = (
     "notifications",
     "attempts",
     "faults",
+    "receiver_events",
 )
 
 
