@@ -10,6 +10,10 @@ REFUNDS_WRITE = "refunds:write"
 ACCOUNT_SHARES_READ = "account_shares:read"
 ACCOUNT_SHARES_WRITE = "account_shares:write"
 CUSTOMERS_WRITE = "customers:write"
+EVENTS_READ = "events:read"
+EVENTS_WRITE = "events:write"
+WEBHOOK_ENDPOINTS_READ = "webhook_endpoints:read"
+WEBHOOK_ENDPOINTS_WRITE = "webhook_endpoints:write"
 
 ALL_SCOPES: tuple[str, ...] = (
     ORDERS_READ,
@@ -18,6 +22,10 @@ ALL_SCOPES: tuple[str, ...] = (
     ACCOUNT_SHARES_READ,
     ACCOUNT_SHARES_WRITE,
     CUSTOMERS_WRITE,
+    EVENTS_READ,
+    EVENTS_WRITE,
+    WEBHOOK_ENDPOINTS_READ,
+    WEBHOOK_ENDPOINTS_WRITE,
 )
 
 # What a key gets when its creator names no scopes.

@@ -5,19 +5,20 @@ The application's notification secret and the signatures are never shown.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from backoffice.dashboard import DashboardSection, register_dashboard_section
-from backoffice.display import json_text
+from backoffice.display import json_text, pre_json
 from backoffice.ledger import ReadOnlyAdminMixin
+from backoffice.templatetags.backoffice import badge
 from backoffice.timeline import Contribution, TimelineEntry, admin_url, register_timeline_source
-from notifications.models import Notification, NotificationAttempt
+from notifications.models import Event, Notification, NotificationAttempt, WebhookEndpoint
 from notifications.selectors import notification_delivery_stats
 from notifications.services import notification_redeliver
 
@@ -40,68 +41,69 @@ class NotificationAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """One delivery of one event to one destination, with its attempts."""
+
     list_display = (
         "public_id",
-        "event_type",
-        "application",
-        "reference",
-        "status",
+        "event_link",
+        "type_shown",
+        "destination",
+        "status_badge",
         "attempts",
         "last_status_code",
         "next_attempt_at",
         "created_at",
         "delivered_at",
     )
-    list_filter = ("status", "event_type", "application")
-    list_select_related = ("application", "order", "account_share")
-    search_fields = (
-        "=public_id",
-        "=order__merchant_trade_no",
-        "=refund__refund_request_id",
-        "=account_share__request_id",
-    )
+    list_filter = ("status", "event__event_type", "event__application")
+    list_select_related = ("event", "endpoint")
+    search_fields = ("=public_id", "=event__public_id", "=endpoint__public_id")
+    search_help_text = "Exact delivery id (dlv_...), event id (evt_...) or endpoint id (we_...)."
     date_hierarchy = "created_at"
     fields = (
         "public_id",
-        "event_type",
+        "event_link",
+        "type_shown",
         "status",
-        "application",
-        "order",
-        "refund",
-        "account_share",
+        "destination",
         "url",
         "attempts",
         "next_attempt_at",
         "retry_started_at",
-        "created_at",
         "delivered_at",
         "last_status_code",
         "last_error",
         "redelivery_requested_by",
-        "payload_pretty",
+        "created_at",
     )
     readonly_fields = fields
     inlines = [NotificationAttemptInline]
     actions = ["redeliver"]
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Notification]:
-        return super().get_queryset(request).defer("payload")
+    @admin.display(description="event")
+    def event_link(self, obj: Notification) -> SafeString:
+        url = admin_url("notifications_event_change", obj.event_id, self.admin_site.name)
+        return format_html('<a href="{}">{}</a>', url, obj.event.public_id)
 
-    @admin.display(description="merchantTradeNo / requestId")
-    def reference(self, obj: Notification) -> str:
-        if obj.order is not None:
-            return obj.order.merchant_trade_no
-        return obj.account_share.request_id if obj.account_share is not None else ""
+    @admin.display(description="type", ordering="event__event_type")
+    def type_shown(self, obj: Notification) -> str:
+        return obj.event.event_type
 
-    @admin.display(description="payload")
-    def payload_pretty(self, obj: Notification) -> str:
-        return format_html("<pre>{}</pre>", json.dumps(obj.payload, indent=2, sort_keys=True))
+    @admin.display(description="destination")
+    def destination(self, obj: Notification) -> str:
+        if obj.endpoint_id is None:
+            return "notifyUrl / default URL"
+        return f"endpoint {obj.endpoint.public_id}"
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj: Notification) -> SafeString:
+        return badge(obj.status)
 
     def has_redeliver_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("notifications.redeliver_notification")
 
     @admin.action(
-        description="Redeliver selected notifications (same event id, new retry window)",
+        description="Redeliver selected deliveries (same event id, new retry window)",
         permissions=["redeliver"],
     )
     def redeliver(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
@@ -109,51 +111,149 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         for notification in queryset:
             notification_redeliver(notification=notification, by_user=request.user)
             count += 1
-        self.message_user(request, f"{count} notification(s) queued for redelivery.", messages.INFO)
+        self.message_user(request, f"{count} delivery(ies) queued for redelivery.", messages.INFO)
+
+
+class DeliveryInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = Notification
+    fields = ("public_id", "endpoint", "url", "status", "attempts", "last_status_code")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Every event emitted, as sent, with its deliveries."""
+
+    list_display = (
+        "public_id",
+        "event_type",
+        "application",
+        "reference",
+        "delivery_badge",
+        "created_at",
+    )
+    list_filter = ("event_type", "delivery_status", "application")
+    list_select_related = ("application",)
+    search_fields = (
+        "=public_id",
+        "=order__merchant_trade_no",
+        "=refund__refund_request_id",
+        "=account_share__request_id",
+    )
+    search_help_text = "Exact event id, merchantTradeNo, refundRequestId or share requestId."
+    date_hierarchy = "created_at"
+    fields = (
+        "public_id",
+        "event_type",
+        "application",
+        "delivery_status",
+        "order",
+        "refund",
+        "account_share",
+        "created_at",
+        "payload_pretty",
+    )
+    readonly_fields = fields
+    inlines = [DeliveryInline]
+    show_full_result_count = False
+
+    @admin.display(description="merchantTradeNo / requestId")
+    def reference(self, obj: Event) -> str:
+        data = obj.payload.get("data") or {}
+        return str(data.get("merchantTradeNo") or data.get("requestId") or "")
+
+    @admin.display(description="delivery", ordering="delivery_status")
+    def delivery_badge(self, obj: Event) -> SafeString:
+        return badge(obj.delivery_status)
+
+    @admin.display(description="payload (exactly as sent)")
+    def payload_pretty(self, obj: Event) -> SafeString:
+        return pre_json(obj.payload)
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Merchants manage their endpoints through the API; staff see them (never the secrets)."""
+
+    list_display = ("public_id", "application", "url", "events_shown", "enabled", "deleted_at")
+    list_filter = ("enabled", "application")
+    search_fields = ("=public_id", "url")
+    fields = (
+        "public_id",
+        "application",
+        "url",
+        "description",
+        "events_shown",
+        "enabled",
+        "rotation",
+        "created_at",
+        "updated_at",
+        "deleted_at",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="event types")
+    def events_shown(self, obj: WebhookEndpoint) -> str:
+        return ", ".join(obj.event_types)
+
+    @admin.display(description="secret rotation")
+    def rotation(self, obj: WebhookEndpoint) -> str:
+        if obj.previous_secret and obj.previous_secret_expires_at:
+            until = obj.previous_secret_expires_at
+            return f"the previous secret signs too until {until:%Y-%m-%d %H:%M} UTC"
+        return "one secret"
 
 
 # -- the order timeline ---------------------------------------------------------------------------
 def order_callbacks(order: Any, site: str) -> Contribution:
-    """The merchant callbacks about an order (and its refunds), with each delivery attempt."""
-    entries, ids = [], []
-    notifications = (
-        Notification.objects.filter(Q(order=order) | Q(refund__order=order))
-        .prefetch_related("attempt_log")
+    """The merchant events about an order (and its refunds), each delivery attempt under it."""
+    entries, event_ids, delivery_ids = [], [], []
+    events = (
+        Event.objects.filter(Q(order=order) | Q(refund__order=order))
+        .prefetch_related("deliveries__attempt_log", "deliveries__endpoint")
         .order_by("created_at", "id")
     )
-    for notification in notifications:
-        ids.append(notification.pk)
-        link = admin_url("notifications_notification_change", notification.pk, site)
+    for event in events:
+        event_ids.append(event.pk)
+        link = admin_url("notifications_event_change", event.pk, site)
         entries.append(
             TimelineEntry(
-                at=notification.created_at,
+                at=event.created_at,
                 kind="callback",
-                title=f"merchant callback {notification.event_type} ({notification.public_id})",
-                status=notification.status,
+                title=f"merchant event {event.event_type} ({event.public_id})",
+                status=event.delivery_status,
                 link=link,
-                blocks=(("payload", json_text(notification.payload)),),
-                rank=(2, notification.pk),
+                blocks=(("payload", json_text(event.payload)),),
+                rank=(2, event.pk),
             )
         )
-        for attempt in notification.attempt_log.all():
-            outcome = (
-                f"HTTP {attempt.status_code}" if attempt.status_code is not None else attempt.error
-            )
-            entries.append(
-                TimelineEntry(
-                    at=attempt.attempted_at,
-                    kind="callback_attempt",
-                    title=f"callback {notification.event_type} delivery: {outcome} "
-                    f"({attempt.duration_ms} ms)",
-                    actor=attempt.by,
-                    link=link,
-                    blocks=(("answer", attempt.response_excerpt),)
-                    if attempt.response_excerpt
-                    else (),
-                    rank=(3, attempt.pk),
+        for delivery in event.deliveries.all():
+            delivery_ids.append(delivery.pk)
+            where = f"endpoint {delivery.endpoint.public_id}" if delivery.endpoint else "notifyUrl"
+            for attempt in delivery.attempt_log.all():
+                outcome = (
+                    f"HTTP {attempt.status_code}"
+                    if attempt.status_code is not None
+                    else attempt.error
                 )
-            )
-    return Contribution(entries=entries, related=[(Notification, ids)])
+                entries.append(
+                    TimelineEntry(
+                        at=attempt.attempted_at,
+                        kind="callback_attempt",
+                        title=f"{event.event_type} to {where}: {outcome} "
+                        f"({attempt.duration_ms} ms)",
+                        actor=attempt.by,
+                        link=admin_url("notifications_notification_change", delivery.pk, site),
+                        blocks=(("answer", attempt.response_excerpt),)
+                        if attempt.response_excerpt
+                        else (),
+                        rank=(3, attempt.pk),
+                    )
+                )
+    return Contribution(entries=entries, related=[(Event, event_ids), (Notification, delivery_ids)])
 
 
 register_timeline_source("order", order_callbacks)

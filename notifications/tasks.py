@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from notifications.services import notification_deliver, notifications_dispatch_due
+from notifications.services import events_prune, notification_deliver, notifications_dispatch_due
 
 
 @shared_task(name="notifications.deliver", acks_late=True, ignore_result=True)
@@ -20,3 +20,9 @@ def deliver(notification_id: int) -> None:
 def dispatch_due() -> int:
     """Enqueue the notifications whose next attempt is due (beat runs this every 15 s)."""
     return notifications_dispatch_due()
+
+
+@shared_task(name="notifications.prune_events", ignore_result=True)
+def prune_events() -> int:
+    """Delete events past their retention (beat, hourly); see `events_prune`."""
+    return events_prune()

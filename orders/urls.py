@@ -1,27 +1,9 @@
 """Merchant API routes, mounted at /api/v1/."""
 
-from django.urls import path, register_converter
+from django.urls import path
 
 from orders import apis
-
-
-class IdConverter:
-    """Ids in paths: 1..64 visible ASCII characters but "/" (every id paysvc issues or takes).
-
-    Anything else (NUL, other controls, non-ASCII) is a 404 from the resolver; PostgreSQL could
-    not even compare a NUL.
-    """
-
-    regex = "[!-.0-~]{1,64}"
-
-    def to_python(self, value: str) -> str:
-        return value
-
-    def to_url(self, value: str) -> str:
-        return value
-
-
-register_converter(IdConverter, "id")
+from paysvc import converters  # noqa: F401 - the <id:...> path converter
 
 app_name = "orders"
 urlpatterns = [

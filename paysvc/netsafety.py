@@ -293,3 +293,12 @@ def _require_public_name(name: str) -> None:
             f"host {name!r} must be a fully qualified domain name; single-label names "
             "are refused (SSRF protection)"
         )
+
+
+def allow_private_urls() -> bool:
+    """Whether merchant-given URLs may target private networks (Django setting
+    PAYSVC_ALLOW_PRIVATE_URLS: development and tests, where everything runs on loopback).
+    Read at call time, so tests can toggle it."""
+    from django.conf import settings
+
+    return bool(getattr(settings, "PAYSVC_ALLOW_PRIVATE_URLS", False))

@@ -171,6 +171,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 15.0,
         "options": {"expires": 15.0},
     },
+    "notifications-prune-events": {
+        "task": "notifications.prune_events",
+        "schedule": 3600.0,
+        "options": {"expires": 3600.0},
+    },
 }
 
 # --- Binance Pay --------------------------------------------------------------------------------
@@ -203,6 +208,9 @@ PAYSVC_RECONCILE_EXPIRY_GRACE_SECONDS = env.int(
 PAYSVC_CALLBACK_RETRY_HOURS = env.float("PAYSVC_CALLBACK_RETRY_HOURS", default=25.0)
 PAYSVC_CALLBACK_CONNECT_TIMEOUT = env.float("PAYSVC_CALLBACK_CONNECT_TIMEOUT", default=3.0)
 PAYSVC_CALLBACK_READ_TIMEOUT = env.float("PAYSVC_CALLBACK_READ_TIMEOUT", default=5.0)
+# Events (GET /api/v1/events) older than this are deleted by beat, with their delivery log;
+# an event with a delivery still being attempted is kept until that ends.
+PAYSVC_EVENT_RETENTION_DAYS = env.int("PAYSVC_EVENT_RETENTION_DAYS", default=30)
 
 # --- Web3 task verification (campaigns/README.md) ------------------------------------------------
 PAYSVC_WEB3_PREFIX = env.str("PAYSVC_WEB3_PREFIX", default="/web3")

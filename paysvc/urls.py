@@ -14,6 +14,7 @@ urlpatterns = [
     admin_route(),  # at PAYSVC_ADMIN_PATH
     path("api/v1/", include("orders.urls")),
     path("api/v1/", include("campaigns.urls")),
+    path("api/v1/", include("notifications.urls")),
     path("webhooks/", include("webhooks.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -6,7 +6,9 @@ import logging
 
 from django.db import transaction
 
+from notifications.models import EventType
 from orders.models import EventKind, Order
+from orders.services.events import order_event_emit
 from orders.services.timeline import order_event_record
 
 logger = logging.getLogger(__name__)
@@ -26,6 +28,8 @@ def order_flag(*, order_id: int, reason: str, source: str, actor: str = "") -> O
         order.flagged = True
         order.flag_reason = reason[:255]
         order.save(update_fields=["flagged", "flag_reason", "updated_at"])
+        # The merchant should hold fulfilment too; stored here, delivered after commit.
+        order_event_emit(event_type=EventType.ORDER_FLAGGED, order=order)
     order_event_record(
         order=order, kind=EventKind.NOTE, source=source, actor=actor, summary=f"flagged: {reason}"
     )

@@ -16,7 +16,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from binance_pay import RefundQueryResult
-from notifications.services import notify, refund_event_type
 from orders.errors import (
     BinanceRefused,
     BinanceUnavailable,
@@ -27,6 +26,7 @@ from orders.errors import (
 from orders.gateway import BinanceGateway
 from orders.models import MAX_REFUNDS_PER_ORDER, EventKind, Order, Refund, RefundStatus
 from orders.selectors import refund_allowance
+from orders.services.events import refund_event_emit, refund_event_type
 from orders.services.orders import order_sync
 from orders.services.timeline import order_event_record
 
@@ -195,7 +195,7 @@ def refund_apply_result(
         actor=actor,
         summary=f"refund {refund.refund_request_id}: {target}",
     )
-    # Merchant notification for a final state, stored in this transaction, sent after commit.
+    # Merchant event for a final state, stored in this transaction, delivered after commit.
     if event_type := refund_event_type(target):
-        notify(event_type=event_type, refund=refund)
+        refund_event_emit(event_type=event_type, refund=refund)
     return refund

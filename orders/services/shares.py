@@ -13,10 +13,10 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from notifications.services import notify
 from orders.errors import BinanceRefused, IdempotencyConflict
 from orders.gateway import BinanceGateway
 from orders.models import AccountShare, AccountShareStatus, EventSource
+from orders.services.events import account_share_event_emit
 from orders.services.status import ms_to_datetime
 
 logger = logging.getLogger(__name__)
@@ -104,5 +104,5 @@ def account_share_complete(
         share.request_id,
         share.share_id,
     )
-    notify(event_type="account_share.completed", account_share=share)
+    account_share_event_emit(share=share)
     return share

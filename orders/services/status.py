@@ -15,8 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from binance_pay import QueryOrderResult
-from notifications.services import notify, order_event_type
 from orders.models import EventKind, Order, OrderStatus
+from orders.services.events import order_event_emit, order_event_type
 from orders.services.timeline import order_event_record
 
 logger = logging.getLogger(__name__)
@@ -98,9 +98,9 @@ def order_status_apply(
         )
     if update_fields:
         order.save(update_fields=[*set(update_fields), "updated_at"])
-    # Merchant notification, stored in this transaction and sent after commit.
+    # Merchant event, stored in this transaction and delivered after commit.
     if event_type := order_event_type(previous=initial_status, status=order.status):
-        notify(event_type=event_type, order=order)
+        order_event_emit(event_type=event_type, order=order)
     return order
 
 

@@ -2,8 +2,8 @@
 
 Public names are re-exported here; the modules are: ``serializers`` (request serializers),
 ``amounts`` (decimal(.8) money), ``text`` (length and character hygiene), ``urls`` (http(s) +
-SSRF), ``fields`` (codes, booleans, IPs, epoch-ms times), ``refdata`` (code lists), ``base``
-(strict serializer). Times are read from ``paysvc.clock`` (patched by tests).
+SSRF), ``fields`` (codes, booleans, IPs, epoch-ms times), ``refdata`` (code lists). The strict
+serializer base is ``paysvc.serializers``; times are read from ``paysvc.clock`` (patched by tests).
 """
 
 from orders.validation.amounts import (
@@ -15,7 +15,6 @@ from orders.validation.amounts import (
     AmountField,
     parse_amount,
 )
-from orders.validation.base import UNKNOWN_FIELD, StrictSerializer
 from orders.validation.refdata import (
     GOODS_CATEGORIES,
     GOODS_TYPES,
@@ -34,10 +33,9 @@ from orders.validation.serializers import (
     RefundRequestSerializer,
 )
 from orders.validation.text import is_emoji, unsafe_text_message, utf16_length
-from orders.validation.urls import ALLOW_PRIVATE_URLS_SETTING, allow_private_urls
+from paysvc.serializers import UNKNOWN_FIELD, StrictSerializer
 
 __all__ = [
-    "ALLOW_PRIVATE_URLS_SETTING",
     "AMOUNT_LIMIT",
     "AMOUNT_MIN",
     "GOODS_CATEGORIES",
@@ -59,7 +57,6 @@ __all__ = [
     "OrderListFilterSerializer",
     "RefundRequestSerializer",
     "StrictSerializer",
-    "allow_private_urls",
     "is_emoji",
     "parse_amount",
     "unsafe_text_message",

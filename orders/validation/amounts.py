@@ -24,7 +24,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from orders.validation.base import COMMON_MESSAGES
+from paysvc.serializers import COMMON_MESSAGES
 
 AMOUNT_MIN = Decimal("0.00000001")
 AMOUNT_LIMIT = Decimal(10) ** 12

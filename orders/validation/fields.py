@@ -14,8 +14,8 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from orders.validation.base import COMMON_MESSAGES, json_type
 from paysvc import clock
+from paysvc.serializers import COMMON_MESSAGES, json_type
 
 # An epoch-ms value below this is 1973-03-03 as milliseconds but year 5138 as seconds, and far
 # beyond any duration Binance takes: such a value was meant as seconds (or as a duration).

@@ -19,7 +19,6 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from orders.validation.amounts import AmountField
-from orders.validation.base import COMMON_MESSAGES, StrictSerializer, json_type
 from orders.validation.fields import (
     CodeField,
     IPAddressField,
@@ -43,6 +42,7 @@ from orders.validation.refdata import (
 )
 from orders.validation.text import GOODS_DETAIL_RULE, GOODS_NAME_RULE, TextField
 from orders.validation.urls import notify_url_field, redirect_url_field
+from paysvc.serializers import COMMON_MESSAGES, StrictSerializer, json_type
 
 # Binance "letter or digit" = [A-Za-z0-9] (REFERENCE 2); the class is ASCII-only by construction.
 LETTERS_DIGITS = re.compile(r"[A-Za-z0-9]+")
@@ -245,6 +245,12 @@ class CreateOrderSerializer(StrictSerializer):
     - ``appId`` is required when ``env.terminalType`` is MINI_PROGRAM.
     ``webhookUrl`` is not accepted: paysvc sets it from settings.
     """
+
+    unknown_field_hints = {
+        "webhookUrl": "webhookUrl is set by paysvc from its settings; use notifyUrl for your "
+        "own status callbacks",
+        "directDebitContract": "direct debit contracts are not supported by paysvc",
+    }
 
     env = OrderEnvSerializer()
     merchantTradeNo = _letters_digits("merchantTradeNo", 32, binance_rule=True, required=False)

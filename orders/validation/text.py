@@ -19,7 +19,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from orders.validation.base import COMMON_MESSAGES, json_type
+from paysvc.serializers import COMMON_MESSAGES, json_type
 
 TEXT_MESSAGES = {
     **COMMON_MESSAGES,

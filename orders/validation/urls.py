@@ -11,18 +11,10 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from rest_framework import serializers
 
 from orders.validation.text import TextField
-from paysvc.netsafety import UnsafeURLError, check_url_target
-
-ALLOW_PRIVATE_URLS_SETTING = "PAYSVC_ALLOW_PRIVATE_URLS"
-
-
-def allow_private_urls() -> bool:
-    """Whether URLs may target private networks (setting PAYSVC_ALLOW_PRIVATE_URLS)."""
-    return bool(getattr(settings, ALLOW_PRIVATE_URLS_SETTING, False))
+from paysvc.netsafety import UnsafeURLError, allow_private_urls, check_url_target
 
 
 class HttpUrlField(TextField):

@@ -17,7 +17,7 @@ from django.utils import timezone
 from backoffice.services import totp_device_create_confirmed
 from campaigns.models import CustomerIdentifier, Task
 from clients.models import ApiKey
-from notifications.models import Notification, NotificationAttempt
+from notifications.models import Event, Notification, NotificationAttempt
 from orders.models import Refund
 from tests.backoffice.factories import paid_order, staff_user
 from tests.factories import ApplicationFactory, api_key_factory
@@ -102,13 +102,19 @@ def test_finance_reprocesses_a_failed_event_and_support_cannot(support, finance)
 def _callback() -> Notification:
     order = paid_order()
     now = timezone.now()
-    notification = Notification.objects.create(
+    event = Event.objects.create(
         public_id=f"evt_{uuid.uuid4().hex}",
         application=order.application,
         order=order,
         event_type="order.paid",
-        url="https://shop.example.com/hook",
         payload={"type": "order.paid"},
+        delivery_status="failed",
+        created_at=now,
+    )
+    notification = Notification.objects.create(
+        public_id=f"dlv_{uuid.uuid4().hex}",
+        event=event,
+        url="https://shop.example.com/hook",
         status="failed",
         retry_started_at=now,
         created_at=now,

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from notifications.models import Notification
 from paysvc.celery import app as celery_app
 
 
@@ -153,3 +154,26 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     pinned = Clock(dt.datetime(2025, 3, 1, 12, 0, tzinfo=dt.UTC))
     monkeypatch.setattr(timezone, "now", pinned)
     return pinned
+
+
+def notify(
+    *,
+    event_type: str,
+    order: Any = None,
+    refund: Any = None,
+    account_share: Any = None,
+) -> Notification | None:
+    """Emit an event as the orders services do; its first delivery, or None without one."""
+    from orders.services.events import (
+        account_share_event_emit,
+        order_event_emit,
+        refund_event_emit,
+    )
+
+    if refund is not None:
+        event = refund_event_emit(event_type=event_type, refund=refund)
+    elif account_share is not None:
+        event = account_share_event_emit(share=account_share)
+    else:
+        event = order_event_emit(event_type=event_type, order=order)
+    return event.deliveries.order_by("id").first()

@@ -5,12 +5,14 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from notifications.models import Notification, NotificationStatus
-from notifications.services import notification_deliver, notify
+from notifications.services import notification_deliver
 from tests.factories import OrderFactory
+from tests.notifications.conftest import notify
 
 pytestmark = pytest.mark.django_db
 
 LIST_URL = reverse("admin:notifications_notification_changelist")
+EVENTS_URL = reverse("admin:notifications_event_changelist")
 
 
 @pytest.fixture
@@ -24,22 +26,26 @@ def delivered(receiver, allow_private):
 
 
 def test_list_and_detail_show_the_log_but_never_the_secret_or_signature(admin_client, delivered):
-    secret = delivered.application.notification_secret
+    event = delivered.event
+    secret = event.application.notification_secret
 
     pages = [
         admin_client.get(LIST_URL),
-        admin_client.get(LIST_URL, {"q": delivered.order.merchant_trade_no}),
+        admin_client.get(LIST_URL, {"q": event.public_id}),
         admin_client.get(reverse("admin:notifications_notification_change", args=[delivered.pk])),
+        admin_client.get(EVENTS_URL, {"q": event.order.merchant_trade_no}),
+        admin_client.get(reverse("admin:notifications_event_change", args=[event.pk])),
     ]
 
     for page in pages:
         assert page.status_code == 200
         text = page.content.decode()
-        assert delivered.public_id in text
+        assert event.public_id in text
         assert secret not in text
         assert "v1=" not in text
     assert "Redeliver selected" in pages[0].content.decode()
-    assert "order.paid" in pages[2].content.decode()  # the payload
+    assert delivered.public_id in pages[2].content.decode()
+    assert "&quot;type&quot;: &quot;order.paid&quot;" in pages[4].content.decode()  # the payload
 
 
 def test_the_log_cannot_be_edited_added_or_deleted(admin_client, delivered):

@@ -99,7 +99,7 @@ def test_a_real_worker_delivers_retries_durably_and_signs(tmp_path, receiver, pr
     secret = order.application.notification_secret
     for request in receiver.requests:
         assert verify(request.body, request.headers["Paysvc-Signature"], secret)
-        assert request.json() == notification.payload
-        assert request.headers["Paysvc-Event-Id"] == notification.public_id
+        assert request.json() == notification.event.payload
+        assert request.headers["Paysvc-Event-Id"] == notification.event.public_id
     assert secret not in log.read_text()
     assert "v1=" not in log.read_text()

@@ -11,7 +11,7 @@ import pytest
 from notifications.models import Notification, NotificationStatus
 from orders.models import OrderStatus
 from orders.services import order_status_apply
-from tests.notifications.conftest import application_with, order_factory
+from tests.factories import ApplicationFactory, OrderFactory
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db]
 
@@ -36,7 +36,7 @@ def received(live_sandbox, name: str) -> list[dict]:
 def pay(order, capture) -> Notification:
     with capture(execute=True):
         order_status_apply(order_id=order.pk, status=OrderStatus.PAID, source="webhook")
-    notification = Notification.objects.get(order=order)
+    notification = Notification.objects.get(event__order=order)
     assert notification.status == NotificationStatus.DELIVERED, notification.last_error
     return notification
 
@@ -45,15 +45,15 @@ def test_a_delivery_to_the_default_notify_url_arrives_verified(
     live_sandbox, allow_private, eager, django_capture_on_commit_callbacks
 ):
     name = f"shop-{uuid.uuid4().hex[:10]}"
-    application = application_with(url=receiver_url(live_sandbox, name))
+    application = ApplicationFactory(default_notify_url=receiver_url(live_sandbox, name))
     register(live_sandbox, name, application.notification_secret)
-    order = order_factory(application=application)
+    order = OrderFactory(application=application)
 
     notification = pay(order, django_capture_on_commit_callbacks)
 
     [event] = received(live_sandbox, name)
     assert event["result"] == "signature verified"
-    assert event["eventId"] == notification.public_id
+    assert event["eventId"] == notification.event.public_id
     assert event["eventType"] == "order.paid"
     assert event["merchantTradeNo"] == order.merchant_trade_no
     assert event["headers"]["User-Agent"] == "paysvc-notifications/1"
@@ -67,14 +67,14 @@ def test_without_the_right_secret_the_receiver_says_why(
 ):
     unregistered = f"shop-{uuid.uuid4().hex[:10]}"
     wrong = f"shop-{uuid.uuid4().hex[:10]}"
-    register(live_sandbox, wrong, application_with().notification_secret)  # another app's
+    register(live_sandbox, wrong, ApplicationFactory().notification_secret)  # another app's
 
     pay(
-        order_factory(notify_url=receiver_url(live_sandbox, unregistered)),
+        OrderFactory(notify_url=receiver_url(live_sandbox, unregistered)),
         django_capture_on_commit_callbacks,
     )
     pay(
-        order_factory(notify_url=receiver_url(live_sandbox, wrong)),
+        OrderFactory(notify_url=receiver_url(live_sandbox, wrong)),
         django_capture_on_commit_callbacks,
     )
 

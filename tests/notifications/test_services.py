@@ -10,14 +10,13 @@ from django.db import transaction
 from paysvc_webhooks import verify
 
 from binance_pay import RefundQueryResult
-from notifications.events import event_body
-from notifications.models import Notification, NotificationAttempt, NotificationStatus
+from notifications.models import Event, Notification, NotificationAttempt, NotificationStatus
+from notifications.payloads import event_body
 from notifications.selectors import notification_delivery_stats
 from notifications.services import (
     notification_deliver,
     notification_redeliver,
     notifications_dispatch_due,
-    notify,
 )
 from orders.models import AccountShare, AccountShareStatus, OrderStatus, RefundStatus
 from orders.serializers import OrderSerializer
@@ -27,6 +26,7 @@ from paysvc.metrics import CALLBACK_DELIVERIES
 from tests.factories import ApplicationFactory, OrderFactory, RefundFactory
 from tests.notifications.conftest import (
     Reply,
+    notify,
 )
 
 pytestmark = pytest.mark.django_db
@@ -68,24 +68,27 @@ def test_a_paid_order_is_delivered_once_signed_after_commit(
         assert Notification.objects.count() == 1
         assert receiver.requests == []  # nothing leaves before the commit
 
-    notification = Notification.objects.get()
+    notification = Notification.objects.select_related("event").get()
     assert notification.status == NotificationStatus.DELIVERED
     assert notification.attempts == 1
     assert notification.delivered_at is not None
-    assert notification.public_id.startswith("evt_") and len(notification.public_id) == 36
+    assert notification.event.delivery_status == "delivered"
+    assert notification.public_id.startswith("dlv_") and len(notification.public_id) == 36
+    assert notification.event.public_id.startswith("evt_")
     [request] = receiver.requests
     assert request.method == "POST"
     assert request.path == "/hooks/paysvc?shop=1"
     assert request.headers["Content-Type"] == "application/json"
     assert request.headers["User-Agent"] == "paysvc-notifications/1"
-    assert request.headers["Paysvc-Event-Id"] == notification.public_id
+    assert request.headers["Paysvc-Event-Id"] == notification.event.public_id
+    assert request.headers["Paysvc-Delivery-Id"] == notification.public_id
     assert request.headers["Paysvc-Event-Type"] == "order.paid"
     secret = order.application.notification_secret
     assert verify(request.body, request.headers["Paysvc-Signature"], secret)
-    assert request.body == event_body(notification.payload)
+    assert request.body == event_body(notification.event.payload)
     event = request.json()
     assert set(event) == {"id", "type", "createdAt", "data"}
-    assert event["id"] == notification.public_id
+    assert event["id"] == notification.event.public_id
     assert event["type"] == "order.paid"
     assert event["createdAt"].endswith("Z")
     order.refresh_from_db()
@@ -119,10 +122,11 @@ def test_each_outcome_status_makes_its_event(start, reported, event_type):
 
     notification = Notification.objects.get()
     assert notification.event_type == event_type
-    assert notification.order == order
+    assert notification.event.order == order
     assert notification.url == MERCHANT_URL
     assert notification.status == NotificationStatus.PENDING
-    assert notification.payload["type"] == event_type
+    assert notification.event.payload["type"] == event_type
+    assert notification.event.delivery_status == "pending"
 
 
 @pytest.mark.parametrize(
@@ -153,16 +157,20 @@ def test_a_repeated_status_report_makes_one_event():
     assert Notification.objects.count() == 1
 
 
-def test_without_any_url_nothing_is_stored_or_scheduled(django_capture_on_commit_callbacks):
+def test_without_any_destination_the_event_is_stored_and_nothing_scheduled(
+    django_capture_on_commit_callbacks,
+):
     order = OrderFactory(application=ApplicationFactory(default_notify_url=""), notify_url="")
 
     with django_capture_on_commit_callbacks() as callbacks:
         updated = apply(order, S.PAID)
 
     assert updated.status == S.PAID
+    event = Event.objects.get()
+    assert (event.event_type, event.order, event.delivery_status) == ("order.paid", order, "none")
+    assert event.payload["data"]["status"] == "PAID"
     assert not Notification.objects.exists()
     assert callbacks == []
-    assert notify(event_type="order.paid", order=updated) is None
 
 
 def test_the_application_default_url_is_used_when_the_order_names_none():
@@ -183,13 +191,12 @@ def test_the_order_url_wins_over_the_default():
     assert Notification.objects.get().url == MERCHANT_URL
 
 
-def test_notify_refuses_unknown_types_and_missing_subjects():
+def test_an_unknown_event_type_is_refused_and_nothing_stored():
     order = OrderFactory(notify_url=MERCHANT_URL)
 
-    with pytest.raises(ValueError, match="unknown"):
+    with pytest.raises(ValueError, match="unknown event type"):
         notify(event_type="order.refunding", order=order)
-    with pytest.raises(ValueError, match="needs its refund"):
-        notify(event_type="refund.succeeded", order=order)
+    assert not Event.objects.exists()
     assert not Notification.objects.exists()
 
 
@@ -224,7 +231,7 @@ def test_a_refund_reaching_a_final_state_is_delivered(
 
     notification = Notification.objects.get()
     assert notification.event_type == event_type
-    assert (notification.refund, notification.order) == (refund, order)
+    assert (notification.event.refund, notification.event.order) == (refund, order)
     assert notification.status == NotificationStatus.DELIVERED
     [request] = receiver.requests
     assert verify(
@@ -262,8 +269,8 @@ def test_an_account_share_event_carries_the_share_and_goes_to_the_default_url():
 
     assert notification is not None
     assert notification.url == "https://shop.example.com/default-hook"
-    assert notification.account_share == share
-    data = notification.payload["data"]
+    assert notification.event.account_share == share
+    data = notification.event.payload["data"]
     assert data["requestId"] == "req-1"
     assert data["binanceId"] == "123456789"
     assert data["status"] == "SHARED"

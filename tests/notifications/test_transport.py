@@ -16,10 +16,10 @@ from cryptography.x509.oid import NameOID
 
 from notifications import transport
 from notifications.models import NotificationStatus
-from notifications.services import notification_deliver, notify
+from notifications.services import notification_deliver
 from paysvc.metrics import CALLBACK_DELIVERIES
 from tests.factories import OrderFactory
-from tests.notifications.conftest import Receiver
+from tests.notifications.conftest import Receiver, notify
 
 PUBLIC_IP = "93.184.216.34"
 real_create_connection = urllib3.util.connection.create_connection

@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from notifications.models import Notification, NotificationAttempt
+from notifications.models import Event, Notification, NotificationAttempt
 from orders.models import (
     EventKind,
     EventSource,
@@ -242,13 +242,19 @@ def _history(order: Order) -> None:
         dedupe_key=f"PAY:{order.prepay_id}:PAY_SUCCESS",
         status="processed",
     )
-    notification = Notification.objects.create(
+    event = Event.objects.create(
         public_id=f"evt_{uuid.uuid4().hex}",
         application=order.application,
         order=order,
         event_type="order.paid",
-        url="https://shop.example.com/hook",
         payload={"type": "order.paid", "data": {"merchantTradeNo": order.merchant_trade_no}},
+        delivery_status="delivered",
+        created_at=base + dt.timedelta(minutes=20),
+    )
+    notification = Notification.objects.create(
+        public_id=f"dlv_{uuid.uuid4().hex}",
+        event=event,
+        url="https://shop.example.com/hook",
         status="delivered",
         retry_started_at=base,
         created_at=base + dt.timedelta(minutes=20),

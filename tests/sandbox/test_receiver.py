@@ -46,7 +46,7 @@ def post(sbx: InProcess, name: str, body: bytes, header: str | None = None, **ex
 
 
 def signed(sbx: InProcess, body: bytes, secret: str = WHSEC) -> str:
-    return signature_header(body=body, secret=secret, timestamp=sbx.clock.now // 1000)
+    return signature_header(body=body, secrets=[secret], timestamp=sbx.clock.now // 1000)
 
 
 def register(sbx: InProcess, name: str, *secrets: str) -> None:

@@ -59,7 +59,7 @@ def deliver(live: LiveSandbox, name: str, secret: str) -> dict[str, Any]:
         "Content-Type": "application/json",
         "Paysvc-Event-Id": payload["id"],
         "Paysvc-Event-Type": payload["type"],
-        "Paysvc-Signature": signature_header(body=body, secret=secret),
+        "Paysvc-Signature": signature_header(body=body, secrets=[secret]),
     }
     answer = requests.post(f"{live.url}/receiver/{name}", data=body, headers=headers, timeout=10)
     assert answer.json() == {"received": True}

@@ -39,7 +39,7 @@ def event(event_id: str | None = None) -> bytes:
 def deliver(live: LiveSandbox, name: str, body: bytes, secret: str = WHSEC) -> requests.Response:
     headers = {
         "Content-Type": "application/json",
-        "Paysvc-Signature": signature_header(body=body, secret=secret),
+        "Paysvc-Signature": signature_header(body=body, secrets=[secret]),
         "Paysvc-Event-Id": json.loads(body)["id"],
     }
     return requests.post(f"{live.url}/receiver/{name}", data=body, headers=headers, timeout=10)

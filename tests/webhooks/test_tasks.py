@@ -116,7 +116,7 @@ def test_a_completed_share_notifies_the_merchant_once(monkeypatch):
     from orders.services import shares
 
     sent: list[dict[str, Any]] = []
-    monkeypatch.setattr(shares, "notify", lambda **kwargs: sent.append(kwargs))
+    monkeypatch.setattr(shares, "account_share_event_emit", lambda **kwargs: sent.append(kwargs))
     share = AccountShare.objects.create(
         application=ApplicationFactory(), customer_ref="c", request_id=uuid.uuid4().hex
     )
@@ -128,9 +128,7 @@ def test_a_completed_share_notifies_the_merchant_once(monkeypatch):
 
     share.refresh_from_db()
     assert (share.status, share.user_binance_id, share.share_id) == ("SHARED", "100", "77")
-    assert [(k["event_type"], k["account_share"].pk) for k in sent] == [
-        ("account_share.completed", share.pk)
-    ]
+    assert [k["share"].pk for k in sent] == [share.pk]
 
 
 def _boom(*args: Any, **kwargs: Any) -> None:

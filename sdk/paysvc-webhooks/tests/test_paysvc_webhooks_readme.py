@@ -40,7 +40,7 @@ def paysvc_signer(body: bytes, secret: str, t: int) -> str:
         from notifications.signing import signature_header
     except ImportError:
         pytest.skip("paysvc's notifications.signing is not importable (SDK tested on its own)")
-    return signature_header(body=body, secret=secret, timestamp=t)
+    return signature_header(body=body, secrets=[secret], timestamp=t)
 
 
 @pytest.fixture(params=[reference_signer, paysvc_signer], ids=["reference-signer", "paysvc-signer"])

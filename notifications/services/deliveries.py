@@ -1,14 +1,13 @@
-"""Merchant notifications: create an event, deliver it (with retries), redeliver on request.
+"""Delivering merchant events: one attempt at a time, retried, redelivered on request.
 
 Concurrency rules:
-- `notify` writes the row in the caller's transaction and enqueues delivery on commit, so a
-  rolled-back status change sends nothing.
 - Scheduling is durable: `next_attempt_at` is in the row; `notifications_dispatch_due` (beat,
   every 15 s) enqueues what is due, so a lost on_commit publish or a broker restart delays a
   delivery by about a minute but never loses it. No long Celery countdowns.
 - One attempt at a time: a worker claims the row with a conditional UPDATE (due, not locked) and
   holds `locked_until` while it sends; a duplicate task finds it claimed or not due and stops.
 - No transaction is open while the merchant's server is called.
+- An event's `delivery_status` follows its deliveries, in the transaction that changes them.
 """
 
 from __future__ import annotations
@@ -16,41 +15,27 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from functools import partial
-from urllib.parse import urlsplit
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from notifications import retry, transport
-from notifications.events import (
-    event_body,
-    event_object,
-    event_subject,
-    new_event_id,
-    order_event_type,
-    refund_event_type,
-)
 from notifications.models import (
     SYSTEM_ACTOR,
+    DeliveryStatus,
+    Event,
     Notification,
     NotificationAttempt,
     NotificationStatus,
 )
+from notifications.payloads import event_body
+from notifications.services.endpoints import endpoint_signing_secrets
 from notifications.signing import SIGNATURE_HEADER, signature_header
-from orders.models import AccountShare, Order, Refund
 from paysvc.metrics import CALLBACK_DELIVERIES
-
-__all__ = [
-    "notification_deliver",
-    "notification_redeliver",
-    "notifications_dispatch_due",
-    "notify",
-    "order_event_type",
-    "refund_event_type",
-]
 
 logger = logging.getLogger(__name__)
 
@@ -62,59 +47,13 @@ DISPATCH_GRACE_SECONDS = 60
 DISPATCH_BATCH = 500
 
 
-def notify(
-    *,
-    event_type: str,
-    order: Order | None = None,
-    refund: Refund | None = None,
-    account_share: AccountShare | None = None,
-) -> Notification | None:
-    """Store a `event_type` event for the merchant and deliver it once the transaction commits.
-
-    The destination is the order's notifyUrl, else the application's default URL; with neither,
-    nothing is stored and None is returned. Raises ValueError for an unknown event type or a
-    missing subject (programming errors).
-    """
-    subject = event_subject(
-        event_type=event_type, order=order, refund=refund, account_share=account_share
-    )
-    if not subject.url:
-        return None
-    now = timezone.now()
-    event_id = new_event_id()
-    notification = Notification.objects.create(
-        public_id=event_id,
-        application=subject.application,
-        order=subject.order,
-        refund=subject.refund,
-        account_share=subject.account_share,
-        event_type=event_type,
-        url=subject.url,
-        payload=event_object(
-            event_id=event_id, event_type=event_type, created_at=now, data=subject.data
-        ),
-        next_attempt_at=now,
-        retry_started_at=now,
-        dispatched_at=now,  # enqueued below; dispatch_due covers a lost publish
-        created_at=now,
-    )
-    transaction.on_commit(partial(_enqueue, notification.pk))
-    logger.info(
-        "notification created event=%s type=%s ref=%s host=%s",
-        event_id,
-        event_type,
-        subject.reference,
-        _host(subject.url),
-    )
-    return notification
-
-
 def notification_deliver(*, notification_id: int) -> NotificationAttempt | None:
-    """Make the due attempt of a pending notification; None when there is nothing to do.
+    """Make the due attempt of a pending delivery; None when there is nothing to do.
 
-    Idempotent: a delivered or failed notification, one not due yet, or one another worker is
-    sending right now is left alone. The outcome is recorded as a NotificationAttempt; a failure
-    schedules the next attempt (notifications.retry) or gives up after the retry window.
+    Idempotent: a delivered or failed delivery, one not due yet, one another worker is sending
+    right now, or one to a disabled endpoint is left alone. The outcome is recorded as a
+    NotificationAttempt; a failure schedules the next attempt (notifications.retry) or gives up
+    after the retry window.
     """
     now = timezone.now()
     claimed = _due(Notification.objects.filter(pk=notification_id), now=now).update(
@@ -123,19 +62,29 @@ def notification_deliver(*, notification_id: int) -> NotificationAttempt | None:
     if not claimed:
         logger.debug("notification id=%s not due, being sent, or finished", notification_id)
         return None
-    notification = Notification.objects.select_related("application", "order", "account_share").get(
-        pk=notification_id
-    )
+    notification = Notification.objects.select_related(
+        "event", "event__application", "event__order", "event__account_share", "endpoint"
+    ).get(pk=notification_id)
     by = notification.redelivery_requested_by or SYSTEM_ACTOR
-    body = event_body(notification.payload)
+    event = notification.event
+    endpoint = notification.endpoint
+    if endpoint is not None and (not endpoint.enabled or endpoint.deleted_at is not None):
+        # A disabled endpoint receives nothing; the delivery waits (enabling it resumes).
+        Notification.objects.filter(pk=notification_id).update(locked_until=None)
+        return None
+    body = event_body(event.payload)
+    secrets = (
+        endpoint_signing_secrets(endpoint, now=now)
+        if endpoint is not None
+        else [event.application.notification_secret]
+    )
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
-        "Paysvc-Event-Id": notification.public_id,
-        "Paysvc-Event-Type": notification.event_type,
-        SIGNATURE_HEADER: signature_header(
-            body=body, secret=notification.application.notification_secret
-        ),
+        "Paysvc-Event-Id": event.public_id,
+        "Paysvc-Event-Type": event.event_type,
+        "Paysvc-Delivery-Id": notification.public_id,
+        SIGNATURE_HEADER: signature_header(body=body, secrets=secrets),
     }
     result = transport.post(
         url=notification.url,
@@ -171,7 +120,7 @@ def notifications_dispatch_due(*, limit: int = DISPATCH_BATCH) -> int:
         if ids:
             Notification.objects.filter(pk__in=ids).update(dispatched_at=now)
             for pk in ids:
-                transaction.on_commit(partial(_enqueue, pk))
+                transaction.on_commit(partial(enqueue_delivery, pk))
     if ids:
         logger.info("notifications dispatched count=%s", len(ids))
     return len(ids)
@@ -181,9 +130,10 @@ def notifications_dispatch_due(*, limit: int = DISPATCH_BATCH) -> int:
 def notification_redeliver(
     *, notification: Notification, by_user: AbstractBaseUser | str
 ) -> Notification:
-    """Send `notification` again now (staff): the same event id, a fresh retry window.
+    """Send `notification` again now (staff, or the merchant through the events API): the same
+    event id and bytes, a fresh retry window.
 
-    Works for delivered and failed notifications too; the next attempt records `by_user`.
+    Works for delivered and failed deliveries too; the next attempt records `by_user`.
     """
     username = by_user.get_username() if hasattr(by_user, "get_username") else str(by_user)
     row = Notification.objects.select_for_update().get(pk=notification.pk)
@@ -202,11 +152,12 @@ def notification_redeliver(
             "redelivery_requested_by",
         ]
     )
-    transaction.on_commit(partial(_enqueue, row.pk))
+    Event.objects.filter(pk=row.event_id).update(delivery_status=DeliveryStatus.PENDING)
+    transaction.on_commit(partial(enqueue_delivery, row.pk))
     logger.info(
-        "notification redelivery requested event=%s type=%s by=%s",
+        "notification redelivery requested delivery=%s event=%s by=%s",
         row.public_id,
-        row.event_type,
+        row.event_id,
         username,
     )
     return row
@@ -273,6 +224,8 @@ def _attempt_record(
             fields.append("status")
             gave_up = True
     row.save(update_fields=fields)
+    if "status" in fields:
+        events_delivery_status_refresh(event_ids=[row.event_id])
     return attempt, gave_up
 
 
@@ -290,10 +243,11 @@ def _observe(
         CALLBACK_DELIVERIES.labels(outcome="gave_up").inc()
     logger.log(
         logging.INFO if result.ok else logging.WARNING,
-        "notification attempt event=%s type=%s ref=%s attempt=%s status=%s duration_ms=%s "
-        "outcome=%s error=%r gave_up=%s",
+        "notification attempt delivery=%s event=%s type=%s ref=%s attempt=%s status=%s "
+        "duration_ms=%s outcome=%s error=%r gave_up=%s",
         notification.public_id,
-        notification.event_type,
+        notification.event.public_id,
+        notification.event.event_type,
         _reference(notification),
         notification.attempts + 1,
         attempt.status_code,
@@ -306,13 +260,36 @@ def _observe(
 
 def _reference(notification: Notification) -> str:
     """The merchant's id of the subject, for logs: merchantTradeNo, or the share's requestId."""
-    if notification.order is not None:
-        return notification.order.merchant_trade_no
-    share = notification.account_share
-    return share.request_id if share is not None else ""
+    data = notification.event.payload.get("data") or {}
+    return str(data.get("merchantTradeNo") or data.get("requestId") or "")
 
 
-def _enqueue(notification_id: int) -> None:
+def events_delivery_status_refresh(*, event_ids: Any) -> None:
+    """Recompute `Event.delivery_status` of `event_ids` (ids or a values() subquery) from their
+    deliveries: pending while one is pending, else failed if one gave up, else delivered."""
+    rows = (
+        Notification.objects.filter(event_id__in=event_ids)
+        .values("event_id")
+        .annotate(
+            pending=Count("id", filter=Q(status=NotificationStatus.PENDING)),
+            failed=Count("id", filter=Q(status=NotificationStatus.FAILED)),
+        )
+        .order_by()
+    )
+    for row in rows:
+        status = (
+            DeliveryStatus.PENDING
+            if row["pending"]
+            else DeliveryStatus.FAILED
+            if row["failed"]
+            else DeliveryStatus.DELIVERED
+        )
+        Event.objects.filter(pk=row["event_id"]).exclude(delivery_status=status).update(
+            delivery_status=status
+        )
+
+
+def enqueue_delivery(notification_id: int) -> None:
     """Publish a delivery task. A broker outage is logged, not raised: dispatch_due resends."""
     from notifications.tasks import deliver
 
@@ -324,11 +301,3 @@ def _enqueue(notification_id: int) -> None:
             notification_id,
             type(exc).__name__,
         )
-
-
-def _host(url: str) -> str:
-    """The host of a URL, for logs (a merchant URL may carry a token in its path or query)."""
-    try:
-        return urlsplit(url).hostname or ""
-    except ValueError:
-        return ""

@@ -1,8 +1,9 @@
-"""Strict serializer base and error flattening shared by the request serializers.
+"""The strict serializer base of every request body the merchant API takes.
 
 ``StrictSerializer`` rejects unknown keys at every level ("unknown field": our mass-assignment
 defence), reports a non-object where an object belongs at the field's own path, treats ``null``
-on an optional field as absent, and returns plain dicts.
+on an optional field as absent, and returns plain dicts. ``COMMON_MESSAGES`` gives every field
+the same wording for the generic errors.
 """
 
 from __future__ import annotations
@@ -24,13 +25,6 @@ COMMON_MESSAGES = {
 }
 
 UNKNOWN_FIELD = "unknown field"
-
-# Fields merchants sometimes send that paysvc deliberately does not take from input.
-UNKNOWN_FIELD_HINTS = {
-    "webhookUrl": "webhookUrl is set by paysvc from its settings; use notifyUrl for your "
-    "own status callbacks",
-    "directDebitContract": "direct debit contracts are not supported by paysvc",
-}
 
 
 def json_type(value: Any) -> str:
@@ -66,6 +60,8 @@ class StrictSerializer(serializers.Serializer):
     """
 
     default_error_messages = COMMON_MESSAGES
+    # Fields merchants sometimes send that a serializer deliberately does not take, with why.
+    unknown_field_hints: dict[str, str] = {}
 
     def run_validation(self, data: Any = empty) -> Any:
         if data is not empty and data is not None and not isinstance(data, Mapping):
@@ -82,7 +78,7 @@ class StrictSerializer(serializers.Serializer):
     def to_internal_value(self, data: Mapping[str, Any]) -> dict[str, Any]:
         data = {key: value for key, value in data.items() if not self._means_absent(key, value)}
         errors: dict[str, Any] = {
-            key: [_unknown_field_message(key)] for key in data if key not in self.fields
+            key: [self._unknown_field_message(key)] for key in data if key not in self.fields
         }
         _merge(errors, self.presence_errors(data))
         try:
@@ -98,6 +94,10 @@ class StrictSerializer(serializers.Serializer):
         """Errors for rules about which keys are present (override; default none)."""
         return {}
 
+    def _unknown_field_message(self, key: str) -> str:
+        hint = self.unknown_field_hints.get(key)
+        return f"{UNKNOWN_FIELD} ({hint})" if hint else UNKNOWN_FIELD
+
     def _means_absent(self, key: str, value: Any) -> bool:
         field = self.fields.get(key)
         if field is None or field.required:
@@ -109,11 +109,6 @@ class StrictSerializer(serializers.Serializer):
             and isinstance(value, str)
             and not value.strip()
         )
-
-
-def _unknown_field_message(key: str) -> str:
-    hint = UNKNOWN_FIELD_HINTS.get(key)
-    return f"{UNKNOWN_FIELD} ({hint})" if hint else UNKNOWN_FIELD
 
 
 def _merge(errors: dict[str, Any], more: Any) -> None:
