@@ -1,8 +1,12 @@
-"""Create Order schemas (REFERENCE 2.1, seed 004).
+"""Create Order schemas: v2 (REFERENCE 2.1, seed 004) and v3 (docs/binance-pay-v3.md).
 
 The body is read in three parts, in the order Binance lists the fields: the head (merchant, env,
 merchantTradeNo, amounts), the version's goods part, and the tail (shipping, buyer, URLs, expiry,
-the remaining options). Each part is one function, so a version only adds its goods part.
+the remaining options). Head and tail are the same for both versions (docs/binance-pay-v3.md 4);
+v2's goods part is one ``goods`` object, v3's is ``description`` plus a ``goodsDetails`` array of
+the same objects, and v3 adds ``qrCodeReferId`` and ``voucherCode`` after the tail. Both produce a
+``NewOrder``; its ``goods`` is the v2 object or the first v3 item, which is what the webhooks and
+the checkout page show as the product (sandbox choice, docs/binance-pay-v3.md 6).
 """
 
 from __future__ import annotations
@@ -46,6 +50,10 @@ _EMOJI = re.compile(
 )
 MAX_EXPIRE_MS = 15 * 24 * 3600 * 1000  # REFERENCE 2.1: maximum 15 days
 DEFAULT_EXPIRE_MS = 3600 * 1000  # REFERENCE 2.1: default 1 hour
+# Sandbox choices where Binance's docs give no limit (docs/binance-pay-v3.md 6).
+MAX_DESCRIPTION = 256  # as goodsName / goodsDetail
+MAX_GOODS_DETAILS = 100
+MAX_QR_CODE_REFER_ID = 19  # a referId is a bizIdStr: a decimal long
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,12 @@ class NewOrder:
     pass_through_info: str | None
     universal_url_attach: str | None
     expire_time: int
+    sub_merchant_id: str | None = None
+    api_version: str = "v2"
+    # v3 only (docs/binance-pay-v3.md 3): all goods items, the description, the QR scan referId.
+    goods_details: tuple[dict[str, Any], ...] | None = None
+    description: str | None = None
+    qr_code_refer_id: str | None = None
 
 
 def parse_create_order(body: dict[str, Any], *, now: int) -> NewOrder:
@@ -72,8 +86,61 @@ def parse_create_order(body: dict[str, Any], *, now: int) -> NewOrder:
     return NewOrder(goods=goods, **head, **_tail(body, terminal=head["terminal_type"], now=now))
 
 
+def parse_create_order_v3(body: dict[str, Any], *, now: int) -> NewOrder:
+    """Create Order v3 (docs/binance-pay-v3.md 3): ``description`` and ``goodsDetails`` instead
+    of ``goods`` (a ``goods`` key is ignored like any unknown field), then ``qrCodeReferId`` and
+    ``voucherCode``. The channel-partner rule on ``merchant.subMerchantId`` depends on the
+    account, so the API handler applies it (``api._create_order_v3``)."""
+    head = _head(body)
+    description = req_text(body, "description", "description", max_len=MAX_DESCRIPTION)
+    details = _goods_details(body)
+    tail = _tail(body, terminal=head["terminal_type"], now=now)
+    refer_id = text(body, "qrCodeReferId", "qrCodeReferId")
+    too_long = refer_id is not None and len(refer_id) > MAX_QR_CODE_REFER_ID
+    if refer_id is not None and (too_long or not DIGITS.match(refer_id)):
+        raise fail(
+            E.INVALID_PARAM_WRONG_LENGTH,
+            "qrCodeReferId",
+            f"must be the referId of a merchant QR code scan: 1-{MAX_QR_CODE_REFER_ID} digits",
+        )
+    if text(body, "voucherCode", "voucherCode") is not None:
+        # The sandbox issues no vouchers, so every code is unknown (docs/binance-pay-v3.md 6).
+        raise fail(E.INVALID_PARAM_WRONG_VALUE, "voucherCode", "no such voucher")
+    return NewOrder(
+        goods=details[0],
+        **head,
+        **tail,
+        api_version="v3",
+        goods_details=details,
+        description=description,
+        qr_code_refer_id=refer_id,
+    )
+
+
+def _goods_details(body: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+    value = body.get("goodsDetails")
+    if value is None:
+        raise fail(E.MANDATORY_PARAM_EMPTY_OR_MALFORMED, "goodsDetails", "must not be null")
+    if not isinstance(value, list):
+        raise fail(E.MANDATORY_PARAM_EMPTY_OR_MALFORMED, "goodsDetails", "must be a JSON array")
+    if not value:
+        raise fail(E.MANDATORY_PARAM_EMPTY_OR_MALFORMED, "goodsDetails", "must not be empty")
+    if len(value) > MAX_GOODS_DETAILS:
+        raise fail(
+            E.INVALID_PARAM_WRONG_LENGTH, "goodsDetails", f"at most {MAX_GOODS_DETAILS} items"
+        )
+    items = []
+    for index, item in enumerate(value):
+        path = f"goodsDetails[{index}]"
+        if not isinstance(item, dict):
+            raise fail(E.MANDATORY_PARAM_EMPTY_OR_MALFORMED, path, "must be a JSON object")
+        items.append(goods_item(item, path))
+    return tuple(items)
+
+
 def _head(body: dict[str, Any]) -> dict[str, Any]:
     merchant = obj(body, "merchant", "merchant")
+    sub = None
     if merchant is not None:
         sub = text(merchant, "subMerchantId", "merchant.subMerchantId", max_len=19)
         if sub is not None and not DIGITS.match(sub):
@@ -93,6 +160,7 @@ def _head(body: dict[str, Any]) -> dict[str, Any]:
     )
     currency, amount, fiat_currency, fiat_amount = _amounts(body)
     return {
+        "sub_merchant_id": sub,
         "merchant_trade_no": trade_no or "",
         "terminal_type": terminal,
         "currency": currency,
@@ -209,7 +277,8 @@ def _amounts(body: dict[str, Any]) -> tuple[str, Decimal, str | None, Decimal | 
 
 
 def goods_item(goods: dict[str, Any], path: str) -> dict[str, Any]:
-    """One goods object found at ``path`` (v2 ``goods``), normalised to the stored shape."""
+    """One goods object found at ``path`` (v2 ``goods``, v3 ``goodsDetails[i]``; the same rules,
+    docs/binance-pay-v3.md 3.1), normalised to the stored shape."""
     out: dict[str, Any] = {
         "goodsType": text(goods, "goodsType", f"{path}.goodsType", required=True, enum=GOODS_TYPES),
         "goodsCategory": text(
