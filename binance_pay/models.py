@@ -107,7 +107,7 @@ class GoodsUnitAmount(Wire):
 @dataclass(frozen=True)
 class Goods(Wire):
     """A goods object: v2 ``goods``, and each item of v3 ``goodsDetails``
-    (docs/binance-pay-v3.md section 3). Type ``01`` tangible / ``02`` virtual; category e.g.
+    (docs/binance-pay-v3.md section 3.1). Type ``01`` tangible / ``02`` virtual; category e.g.
     ``Z000``."""
 
     goods_type: str

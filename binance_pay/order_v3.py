@@ -10,8 +10,10 @@ same names and rules, and the response is the same ``OrderResult`` (docs/binance
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Self
 
 from binance_pay._wire import ListOf
 from binance_pay.models import (
@@ -19,6 +21,7 @@ from binance_pay.models import (
     ORDER_KINDS,
     ORDER_TAIL_WIRE,
     Buyer,
+    CreateOrderRequest,
     Env,
     Goods,
     OrderRules,
@@ -77,6 +80,30 @@ class CreateOrderV3Request(OrderRules):
         ("voucher_code", "voucherCode"),
     )
     _KINDS = {**ORDER_KINDS, "goods_details": ListOf(Goods)}
+
+    @classmethod
+    def from_v2(
+        cls,
+        request: CreateOrderRequest,
+        *,
+        description: str,
+        qr_code_refer_id: str | None = None,
+        voucher_code: str | None = None,
+    ) -> Self:
+        """The v3 form of a v2 request (docs/binance-pay-v3.md 7): every v2 field kept as is,
+        ``goods`` as the only ``goodsDetails`` item, plus the v3-only fields given here."""
+        common = {
+            f.name: getattr(request, f.name)
+            for f in dataclasses.fields(request)
+            if f.name != "goods"
+        }
+        return cls(
+            **common,
+            description=description,
+            goods_details=(request.goods,),
+            qr_code_refer_id=qr_code_refer_id,
+            voucher_code=voucher_code,
+        )
 
     def __post_init__(self) -> None:
         self._check_order()

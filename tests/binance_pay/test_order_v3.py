@@ -68,6 +68,30 @@ def test_same_order_as_v2_differs_only_in_goods_and_description() -> None:
     assert three == v2
 
 
+def test_from_v2_keeps_every_field_and_wraps_goods() -> None:
+    v2 = CreateOrderRequest(
+        merchant_trade_no="ORD20231114001",
+        env=Env("APP", os_type="ANDROID"),
+        goods=CONE,
+        fiat_amount=Decimal("100"),
+        fiat_currency="HKD",
+        buyer=Buyer(buyer_email="ada@example.com"),
+        sub_merchant_id="42",
+        return_url="https://shop.example/ok",
+        order_expire_time=1700003600000,
+        pass_through_info="pt",
+        webhook_url="https://paysvc.example/webhooks/binance-pay",
+        order_tags_if_profit_sharing=True,
+    )
+    three = CreateOrderV3Request.from_v2(v2, description="Cone order", voucher_code="V1")
+    data, v2_data = three.to_dict(), v2.to_dict()
+    assert data.pop("goodsDetails") == [v2_data.pop("goods")]
+    assert (data.pop("description"), data.pop("voucherCode")) == ("Cone order", "V1")
+    assert data == v2_data
+    with pytest.raises(ValueError, match="description"):
+        CreateOrderV3Request.from_v2(v2, description="")
+
+
 def full_request() -> CreateOrderV3Request:
     return v3(
         env=Env("APP", os_type="IOS", order_client_ip="203.0.113.7", cookie_id="c1"),
