@@ -30,6 +30,7 @@ from binance_pay.models import (
     Shipping,
     ShippingAddress,
 )
+from binance_pay.order_v3 import CreateOrderV3Request
 from binance_pay.signing import encode_body, make_nonce, now_ms, sign_payload, signed_headers
 from binance_pay.webhook import (
     PayNotificationData,
@@ -55,6 +56,7 @@ __all__ = [
     "Certificate",
     "ClientConfig",
     "CreateOrderRequest",
+    "CreateOrderV3Request",
     "Env",
     "Goods",
     "GoodsUnitAmount",

@@ -32,6 +32,7 @@ from requests.adapters import HTTPAdapter
 from binance_pay._envelope import interpret_response
 from binance_pay.errors import TransportError, excerpt
 from binance_pay.models import CreateOrderRequest, check_amount
+from binance_pay.order_v3 import CreateOrderV3Request
 from binance_pay.results import (
     Certificate,
     OrderResult,
@@ -52,6 +53,7 @@ MAX_RESPONSE_BYTES = 2 * 1024 * 1024
 RECORD_TEXT_CHARS = 2000
 
 PATH_CREATE_ORDER = "/binancepay/openapi/v2/order"
+PATH_CREATE_ORDER_V3 = "/binancepay/openapi/v3/order"
 PATH_QUERY_ORDER = "/binancepay/openapi/v2/order/query"
 PATH_CLOSE_ORDER = "/binancepay/openapi/order/close"
 PATH_REFUND = "/binancepay/openapi/order/refund"
@@ -161,6 +163,12 @@ class BinancePayClient:
     def create_order(self, request: CreateOrderRequest) -> OrderResult:
         """Create Order v2. ``ApiError`` 400201 means invalid or duplicate ``merchantTradeNo``."""
         return self._execute(PATH_CREATE_ORDER, request.to_dict(), OrderResult.from_dict)
+
+    def create_order_v3(self, request: CreateOrderV3Request) -> OrderResult:
+        """Create Order v3 (docs/binance-pay-v3.md). Same signing, timeouts, ``CallRecord`` and
+        errors as ``create_order``; the answer has the v2 ``OrderResult`` shape (section 5).
+        ``ApiError`` 400201 means invalid or duplicate ``merchantTradeNo``."""
+        return self._execute(PATH_CREATE_ORDER_V3, request.to_dict(), OrderResult.from_dict)
 
     def query_order(
         self, *, prepay_id: str | None = None, merchant_trade_no: str | None = None

@@ -62,6 +62,16 @@ def _create_order(ctx: Context, conn: sqlite3.Connection, parsed: Any, now: int)
     return data, (_OMIT if parsed.fiat_currency else "")
 
 
+def _create_order_v3(ctx: Context, conn: sqlite3.Connection, parsed: Any, now: int) -> tuple:
+    if ctx.config.channel_partner and parsed.sub_merchant_id is None:
+        # docs/binance-pay-v3.md 3.2: mandatory for channel partners (2024-08 changelog).
+        raise ApiError(
+            E.MANDATORY_PARAM_EMPTY_OR_MALFORMED,
+            "merchant.subMerchantId: required for channel partners",
+        )
+    return _create_order(ctx, conn, parsed, now)
+
+
 def _query_order(ctx: Context, conn: sqlite3.Connection, parsed: Any, now: int) -> tuple:
     order = orders.load_ref(conn, ctx.config, parsed, now)
     return orders.query_view(order, ctx.config), ""
@@ -98,6 +108,10 @@ ROUTES: dict[str, tuple[Parser, Handler]] = {
     f"{PREFIX}/v2/order": (
         lambda body, now: validation.parse_create_order(body, now=now),
         _create_order,
+    ),
+    f"{PREFIX}/v3/order": (
+        lambda body, now: validation.parse_create_order_v3(body, now=now),
+        _create_order_v3,
     ),
     f"{PREFIX}/v2/order/query": (_without_now(validation.parse_order_ref), _query_order),
     f"{PREFIX}/order/close": (_without_now(validation.parse_order_ref), _close_order),

@@ -50,6 +50,9 @@ class SandboxConfig:
     workers: int = 2
     threads: int = 8
     control_token: str | None = None
+    # The sandbox merchant acts as a Binance channel partner: v3 orders need merchant.subMerchantId
+    # (docs/binance-pay-v3.md 3.2).
+    channel_partner: bool = False
     rsa_key_size: int = 4096
     # PEM (PKCS#8 or PKCS#1) of the first signing key; lets tests skip RSA-4096 generation.
     rsa_key_pem: bytes | None = None
@@ -115,6 +118,9 @@ class SandboxConfig:
             workers=num("SANDBOX_WORKERS", int, 2),  # type: ignore[arg-type]
             threads=num("SANDBOX_THREADS", int, 8),  # type: ignore[arg-type]
             control_token=get("SANDBOX_CONTROL_TOKEN"),
+            channel_partner=_bool(
+                "SANDBOX_CHANNEL_PARTNER", get("SANDBOX_CHANNEL_PARTNER"), default=False
+            ),
             rsa_key_size=num("SANDBOX_RSA_KEY_SIZE", int, 4096),  # type: ignore[arg-type]
             rsa_key_pem=key_pem,
         )

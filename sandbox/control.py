@@ -47,6 +47,17 @@ def _body(request: Request) -> dict[str, Any]:
     return data
 
 
+def _create_call_view(order: sqlite3.Row) -> dict[str, Any]:
+    """Which Create Order call made the order, and what only v3 carries (sandbox-only fields)."""
+    view: dict[str, Any] = {"apiVersion": order["api_version"]}
+    if order["api_version"] == "v3":
+        view["description"] = order["description"]
+        view["goodsDetails"] = json.loads(order["goods_details"])
+        if order["qr_code_refer_id"] is not None:
+            view["qrCodeReferId"] = order["qr_code_refer_id"]
+    return view
+
+
 class Control:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -145,6 +156,7 @@ class Control:
             "checkoutUrl": f"{public}/en/checkout/{order['checkout_token']}",
             "webhookUrl": order["webhook_url"],
             "refunds": [refunds.query_view(r) for r in refund_rows],
+            **_create_call_view(order),
         }
 
     def order_action(self, request: Request, trade_no: str, action: str) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Order lifecycle on Binance's side (REFERENCE 2.1-2.3; state machine of 2.2).
+"""Order lifecycle on Binance's side (REFERENCE 2.1-2.3; state machine of 2.2), for orders made
+by Create Order v2 and v3 alike.
 
 INITIAL --checkout page opened--> PENDING --pay--> PAID --refund--> REFUNDING -->
 REFUNDED (partial) | FULL_REFUNDED. INITIAL|PENDING --close--> CANCELED, --expireTime--> EXPIRED.
@@ -41,7 +42,12 @@ def _yyyymmdd(now: int) -> str:
 
 
 def create(conn: sqlite3.Connection, cfg: SandboxConfig, new: NewOrder, now: int) -> dict[str, Any]:
-    """Insert the order; return Create Order v2 ``data`` (REFERENCE 2.1, both shapes)."""
+    """Insert the order; return Create Order ``data`` (REFERENCE 2.1, both shapes).
+
+    v2 and v3 orders are one kind of row (``api_version`` records which call made it) and get the
+    same answer (docs/binance-pay-v3.md 5); from here on nothing depends on the version except
+    what the checkout page and the control API show.
+    """
     prepay_id = str(next_id(conn, now))
     checkout_token, qr_token = uuid.uuid4().hex, uuid.uuid4().hex
     image_id = str(uuid.uuid4())
@@ -52,8 +58,9 @@ def create(conn: sqlite3.Connection, cfg: SandboxConfig, new: NewOrder, now: int
         conn.execute(
             "INSERT INTO orders(prepay_id, merchant_trade_no, status, terminal_type, currency,"
             " amount, fiat_currency, fiat_amount, goods, return_url, cancel_url, webhook_url,"
-            " pass_through_info, checkout_token, qr_token, image_id, create_time, expire_time)"
-            " VALUES (?, ?, 'INITIAL', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " pass_through_info, checkout_token, qr_token, image_id, create_time, expire_time,"
+            " api_version, description, goods_details, qr_code_refer_id)"
+            " VALUES (?, ?, 'INITIAL', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 prepay_id,
                 new.merchant_trade_no,
@@ -72,6 +79,12 @@ def create(conn: sqlite3.Connection, cfg: SandboxConfig, new: NewOrder, now: int
                 image_id,
                 now,
                 new.expire_time,
+                new.api_version,
+                new.description,
+                None
+                if new.goods_details is None
+                else json.dumps(new.goods_details, ensure_ascii=False),
+                new.qr_code_refer_id,
             ),
         )
     except sqlite3.IntegrityError:

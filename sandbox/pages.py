@@ -93,13 +93,15 @@ class Pages:
         message: str | None = None,
         status: int = 200,
     ) -> Response:
-        goods = json.loads(order["goods"])
+        # A v3 order lists every goodsDetails item; a v2 order its one goods object.
+        details = order["goods_details"]
+        items = json.loads(details) if details else [json.loads(order["goods"])]
         qr_url = f"/static/payment/{_day(order['create_time'])}/{order['image_id']}.png"
         return self.render(
             "checkout.html",
             status=status,
             order=order,
-            goods=goods,
+            items=items,
             qr_url=qr_url,
             result=result,
             message=message,

@@ -33,7 +33,8 @@ CREATE TABLE IF NOT EXISTS orders (
     create_time INTEGER NOT NULL, expire_time INTEGER NOT NULL, opened_at INTEGER,
     transact_time INTEGER, transaction_id TEXT, open_user_id TEXT, payer_id INTEGER,
     pay_currency TEXT, pay_amount TEXT, pay_price TEXT, commission TEXT NOT NULL DEFAULT '0',
-    closed_at INTEGER);
+    closed_at INTEGER, api_version TEXT NOT NULL DEFAULT 'v2', description TEXT,
+    goods_details TEXT, qr_code_refer_id TEXT);
 CREATE INDEX IF NOT EXISTS orders_open_expiry ON orders (expire_time)
     WHERE status IN ('INITIAL', 'PENDING');
 CREATE TABLE IF NOT EXISTS refunds (
@@ -80,6 +81,18 @@ CREATE TABLE IF NOT EXISTS receiver_events (
 CREATE INDEX IF NOT EXISTS receiver_events_name ON receiver_events (name, id);
 CREATE INDEX IF NOT EXISTS receiver_events_event ON receiver_events (name, event_id);
 """
+
+# Columns added after the first release, with their definitions: ``init_schema`` adds them to a
+# database file created before (SANDBOX_DB_PATH survives restarts and upgrades).
+ADDED_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    # Create Order v3 (docs/binance-pay-v3.md): `goods` keeps the first goodsDetails item.
+    "orders": (
+        ("api_version", "TEXT NOT NULL DEFAULT 'v2'"),
+        ("description", "TEXT"),
+        ("goods_details", "TEXT"),
+        ("qr_code_refer_id", "TEXT"),
+    ),
+}
 
 # Tables wiped by POST /sandbox/reset. Keys (certs), the id sequence and meta survive, so ids stay
 # unique and webhooks stay verifiable by merchants that cached the certificate; so do the demo
@@ -142,9 +155,18 @@ class Store:
             conn.execute("COMMIT")
 
     def init_schema(self) -> None:
+        """Create missing tables, and add ``ADDED_COLUMNS`` missing from an older file."""
         conn = self.conn()
         with self._write_lock:
             conn.executescript(SCHEMA)
+        # Checked and altered in one write transaction, so two processes starting on the same
+        # old file cannot both add a column.
+        with self.write() as conn:
+            for table, columns in ADDED_COLUMNS.items():
+                have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+                for name, definition in columns:
+                    if name not in have:
+                        conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {definition}")
 
     def reset(self) -> None:
         """Wipe all business state, keep keys, meta and the id sequence."""

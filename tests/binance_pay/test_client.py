@@ -22,9 +22,11 @@ import binance_pay.client as client_module
 from binance_pay import (
     ApiError,
     BinancePayClient,
+    BinancePayError,
     CallRecord,
     ClientConfig,
     CreateOrderRequest,
+    CreateOrderV3Request,
     Env,
     Goods,
     RateLimitError,
@@ -130,6 +132,90 @@ def test_create_fiat_order(client: BinancePayClient, fake_binance: Any) -> None:
     assert b'"fiatAmount":"100","fiatCurrency":"HKD"' in fake_binance.requests[0].body
     assert (result.fiat_currency, result.fiat_amount) == ("HKD", Decimal("100"))
     assert result.total_fee == Decimal("12.77377391")
+
+
+def order_v3_request(**overrides: Any) -> CreateOrderV3Request:
+    fields: dict[str, Any] = {
+        "merchant_trade_no": "ORD20231114001",
+        "env": Env("WEB"),
+        "description": "Ice cream order",
+        "goods_details": (Goods("02", "Z000", "sku001", "Ice Cream"),),
+        "order_amount": Decimal("25.17"),
+        "currency": "USDT",
+    }
+    fields.update(overrides)
+    return CreateOrderV3Request(**fields)
+
+
+def test_create_order_v3_sends_signed_exact_bytes_to_the_v3_path(
+    make_client: Any, fake_binance: Any
+) -> None:
+    # docs/binance-pay-v3.md 5: the v3 answer has the v2 OrderResult shape, so the v2 doc
+    # sample stands in for it.
+    records: list[CallRecord] = []
+    client = make_client(on_call=records.append)
+    fake_binance.add_raw(fixture("create_order_crypto.json"))
+    request = order_v3_request(qr_code_refer_id="232103202548367360")
+
+    result = client.create_order_v3(request)
+
+    (recorded,) = fake_binance.requests
+    assert (recorded.method, recorded.path) == ("POST", "/binancepay/openapi/v3/order")
+    assert recorded.body == encode_body(request.to_dict())
+    assert b'"description":"Ice cream order","goodsDetails":[{"goodsType":"02"' in recorded.body
+    assert b'"goods":' not in recorded.body
+    assert_signed_correctly(recorded)
+    assert (result.prepay_id, result.total_fee) == ("29383937493038367292", Decimal("25.17"))
+    assert result.checkout_url == "https://pay.binance.com/checkout/dplk12121112b"
+    (record,) = records
+    assert (record.path, record.http_status, record.error) == (
+        "/binancepay/openapi/v3/order",
+        200,
+        None,
+    )
+    assert record.request_body == recorded.body
+
+
+def test_create_order_v3_fiat_answer(client: BinancePayClient, fake_binance: Any) -> None:
+    fake_binance.add_raw(fixture("create_order_fiat.json"))
+    request = order_v3_request(
+        order_amount=None, currency=None, fiat_amount=Decimal("100"), fiat_currency="HKD"
+    )
+    result = client.create_order_v3(request)
+    assert b'"fiatAmount":"100","fiatCurrency":"HKD","description"' in fake_binance.requests[0].body
+    assert (result.currency, result.total_fee) == ("USDT", Decimal("12.77377391"))
+    assert (result.fiat_currency, result.fiat_amount) == ("HKD", Decimal("100"))
+
+
+def test_create_order_v3_errors_map_like_v2(make_client: Any, fake_binance: Any) -> None:
+    records: list[CallRecord] = []
+    client = make_client(on_call=records.append, read_timeout=0.2)
+    fake_binance.add_json(
+        {"status": "FAIL", "code": "400100", "errorMessage": "description: must not be empty"}
+    )
+    fake_binance.add_raw(b"<html>502 Bad Gateway</html>", status=502)
+    fake_binance.add_json(success(True), delay=0.6)
+    fake_binance.add_json(success({"prepayId": "1"}))
+
+    with pytest.raises(ApiError) as refused:
+        client.create_order_v3(order_v3_request())
+    with pytest.raises(TransportError) as bad_gateway:
+        client.create_order_v3(order_v3_request())
+    with pytest.raises(TransportError, match="timeout"):
+        client.create_order_v3(order_v3_request())
+    with pytest.raises(TransportError, match="malformed response: missing"):
+        client.create_order_v3(order_v3_request())
+
+    assert (refused.value.code, refused.value.name) == (
+        "400100",
+        "MANDATORY_PARAM_EMPTY_OR_MALFORMED",
+    )
+    assert refused.value.message == "description: must not be empty"
+    assert not refused.value.retryable
+    assert bad_gateway.value.status_code == 502
+    assert [r.http_status for r in records] == [200, 502, None, 200]
+    assert all(isinstance(r.error, BinancePayError) for r in records)
+    assert all(r.path == "/binancepay/openapi/v3/order" for r in records)
 
 
 @pytest.mark.parametrize(

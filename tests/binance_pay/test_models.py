@@ -191,6 +191,11 @@ def _with(path: str, value: Any) -> dict[str, Any]:
         (_with("goods.goodsName", ""), "goods.goodsName"),
         (_with("goods.goodsName", 5), "goods.goodsName"),
         (_with("goods.extra", "x"), "goods.extra"),
+        (
+            _with("goods.goodsUnitAmount", {"currency": "USDT", "amount": "0"}),
+            "goods.goodsUnitAmount.amount: must be a positive",
+        ),
+        (_with("env", {"terminalType": ""}), "env.terminalType: required non-empty"),
         (_with("status", "PAID"), "status"),
         (_with("env", "WEB"), "env"),
         (_with("orderExpireTime", True), "orderExpireTime"),

@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -59,6 +59,16 @@ def signed_headers(
     }
 
 
+def order_v3_payload(trade_no: str | None = None, **extra: Any) -> dict[str, Any]:
+    """The ``order_payload`` order as a Create Order v3 body (docs/binance-pay-v3.md 3)."""
+    payload = order_payload(trade_no)
+    goods = payload.pop("goods")
+    payload["description"] = "Greentea ice cream"
+    payload["goodsDetails"] = [goods]
+    payload.update(extra)
+    return payload
+
+
 def order_payload(trade_no: str | None = None, **extra: Any) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "env": {"terminalType": "WEB"},
@@ -75,6 +85,26 @@ def order_payload(trade_no: str | None = None, **extra: Any) -> dict[str, Any]:
     }
     payload.update(extra)
     return payload
+
+
+DELETE = object()
+
+
+def set_field(path: str, value: Any) -> Callable[[dict[str, Any], int], None]:
+    """A payload edit for the validation tables: set the dotted ``path`` to ``value`` (called
+    with "now" when callable), or remove it when ``value`` is ``DELETE``."""
+
+    def apply(payload: dict[str, Any], now: int) -> None:
+        *parents, leaf = path.split(".")
+        node = payload
+        for part in parents:
+            node = node.setdefault(part, {})
+        if value is DELETE:
+            node.pop(leaf, None)
+        else:
+            node[leaf] = value(now) if callable(value) else value
+
+    return apply
 
 
 class FakeClock:
@@ -139,21 +169,34 @@ class InProcess:
 
 
 @pytest.fixture
-def sbx(tmp_path: Path, small_key_pem: bytes) -> Iterator[InProcess]:
-    clock = FakeClock()
-    cfg = SandboxConfig(
-        db_path=str(tmp_path / "sandbox.sqlite3"),
-        api_key=API_KEY,
-        secret_key=SECRET,
-        rsa_key_pem=small_key_pem,
-        run_dispatcher=False,
-        clock=clock,
-        public_url="http://sandbox.test",
-        refund_auto="manual",
-    )
-    app = create_app(cfg)
-    yield InProcess(app, clock)
-    app.close()
+def make_sbx(tmp_path: Path, small_key_pem: bytes) -> Iterator[Callable[..., InProcess]]:
+    """Factory of in-process sandboxes; keyword arguments change the SandboxConfig."""
+    apps: list[Any] = []
+
+    def make(**changes: Any) -> InProcess:
+        clock = FakeClock()
+        name = "sandbox.sqlite3" if not apps else f"sandbox{len(apps)}.sqlite3"
+        cfg = SandboxConfig(
+            db_path=str(tmp_path / name),
+            api_key=API_KEY,
+            secret_key=SECRET,
+            rsa_key_pem=small_key_pem,
+            run_dispatcher=False,
+            clock=clock,
+            public_url="http://sandbox.test",
+            refund_auto="manual",
+        ).with_(**changes)
+        apps.append(create_app(cfg))
+        return InProcess(apps[-1], clock)
+
+    yield make
+    for app in apps:
+        app.close()
+
+
+@pytest.fixture
+def sbx(make_sbx: Callable[..., InProcess]) -> InProcess:
+    return make_sbx()
 
 
 # -- live processes --------------------------------------------------------------------------------

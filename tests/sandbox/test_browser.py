@@ -12,7 +12,7 @@ import pytest
 
 from tests.browser import MISSING_REASON, SCREENSHOTS, chromium_missing, launch_chromium
 
-from .conftest import LiveSandbox, Receiver, order_payload
+from .conftest import LiveSandbox, Receiver, order_payload, order_v3_payload
 
 SHOTS = SCREENSHOTS
 pytestmark = [
@@ -67,6 +67,47 @@ def test_checkout_pay(live: LiveSandbox, receiver: Receiver, page: Any) -> None:
     assert live.ok("/v2/order/query", {"merchantTradeNo": trade_no})["status"] == "PAID"
     [hit] = receiver.wait("/browser-pay")
     assert json.loads(hit["body"])["bizStatus"] == "PAY_SUCCESS"
+
+
+def test_checkout_of_a_v3_order_lists_description_and_items_and_pays(
+    live: LiveSandbox, receiver: Receiver, page: Any
+) -> None:
+    trade_no = uuid.uuid4().hex
+    items = [
+        {
+            "goodsType": "01",
+            "goodsCategory": "D000",
+            "referenceGoodsId": "v",
+            "goodsName": "Vanilla",
+        },
+        {
+            "goodsType": "02",
+            "goodsCategory": "Z000",
+            "referenceGoodsId": "t",
+            "goodsName": "Topping",
+            "goodsQuantity": "2",
+        },
+    ]
+    payload = order_v3_payload(
+        trade_no,
+        description="Two scoops and a topping",
+        goodsDetails=items,
+        webhookUrl=receiver.url("/browser-pay-v3"),
+    )
+    order = live.ok("/v3/order", payload)
+    page.goto(order["checkoutUrl"])
+    assert page.locator("#description").inner_text() == "Two scoops and a topping"
+    assert page.locator("#goods-name").inner_text() == "Vanilla"
+    assert page.locator("#goods-name-2").inner_text() == "Topping"
+    assert page.locator("#goods-quantity-2").inner_text() == "2"
+    shot(page, "checkout-v3")
+    page.click("#pay")
+    page.wait_for_selector("#status")
+    assert page.locator("#status").inner_text() == "Payment successful"
+    [hit] = receiver.wait("/browser-pay-v3")
+    body = json.loads(hit["body"])
+    assert body["bizStatus"] == "PAY_SUCCESS"
+    assert json.loads(body["data"])["productName"] == "Vanilla"
 
 
 def test_checkout_cancel_redirects_to_cancel_url(

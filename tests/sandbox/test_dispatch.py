@@ -70,8 +70,10 @@ def test_config_from_env_defaults_and_overrides(tmp_path: Path) -> None:
     assert cfg.webhook_retry_schedule == (15, 30, 60, 300, 1800, 3600)
     assert len(cfg.api_key) == 64 and cfg.api_key.isalnum() and cfg.api_key.islower()
     assert len(cfg.secret_key) == 64
+    assert cfg.channel_partner is False
     strict = SandboxConfig.from_env(
         {
+            "SANDBOX_CHANNEL_PARTNER": "true",
             "SANDBOX_STRICT": "true",
             "SANDBOX_PORT": "9000",
             "SANDBOX_WEBHOOK_RETRY_RESIGN": "false",
@@ -81,11 +83,13 @@ def test_config_from_env_defaults_and_overrides(tmp_path: Path) -> None:
     assert strict.timestamp_window_ms == 1000 and strict.public_url.endswith(":9000")
     assert strict.webhook_retry_resign is False
     assert strict.webhook_retry_schedule == (0.2, 0.2)
+    assert strict.channel_partner is True
     for bad in (
         {"SANDBOX_PORT": "x"},
         {"SANDBOX_WEBHOOK_RETRY_SCHEDULE": "1,2,3,4,5,6,7"},
         {"SANDBOX_REFUND_AUTO": "maybe"},
         {"SANDBOX_WEBHOOK_RETRY_RESIGN": "perhaps"},
+        {"SANDBOX_CHANNEL_PARTNER": "sometimes"},
     ):
         with pytest.raises(ConfigError):
             SandboxConfig.from_env(bad)

@@ -16,7 +16,7 @@ import requests
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from .conftest import LiveSandbox, Receiver, free_port, order_payload
+from .conftest import LiveSandbox, Receiver, free_port, order_payload, order_v3_payload
 
 pytestmark = pytest.mark.live
 
@@ -109,6 +109,67 @@ def test_pay_via_cli_delivers_a_verifiable_pay_success(live: LiveSandbox, receiv
     assert query["status"] == "PAID" and query["transactionId"] == data["transactionId"]
     [entry] = log_of(live, trade_no)
     assert entry["state"] == "delivered" and entry["log"][0]["httpStatus"] == 200
+
+
+def test_v3_order_pays_refunds_and_closes_with_verifiable_webhooks(
+    live: LiveSandbox, receiver: Receiver
+) -> None:
+    # docs/binance-pay-v3.md 5-6: a v3 order then lives exactly as a v2 order.
+    items = [
+        {
+            "goodsType": "01",
+            "goodsCategory": "D000",
+            "referenceGoodsId": "v",
+            "goodsName": "Vanilla",
+        },
+        {
+            "goodsType": "02",
+            "goodsCategory": "Z000",
+            "referenceGoodsId": "t",
+            "goodsName": "Topping",
+        },
+    ]
+    trade_no = uuid.uuid4().hex
+    order = live.ok(
+        "/v3/order",
+        order_v3_payload(trade_no, goodsDetails=items, webhookUrl=receiver.url("/v3-pay")),
+    )
+    assert live.cli("pay", trade_no).returncode == 0
+    certs = certificates(live)
+    [paid] = receiver.wait("/v3-pay")
+    body = verify(paid, certs)
+    data = json.loads(body["data"])
+    assert (body["bizStatus"], body["bizIdStr"]) == ("PAY_SUCCESS", order["prepayId"])
+    assert (data["productType"], data["productName"]) == ("01", "Vanilla")
+    assert live.ok("/v2/order/query", {"prepayId": order["prepayId"]})["status"] == "PAID"
+
+    live.ok(
+        "/order/refund",
+        {
+            "refundRequestId": f"R{trade_no}",
+            "prepayId": order["prepayId"],
+            "refundAmount": "25.17",
+            "webhookUrl": receiver.url("/v3-refund"),
+        },
+    )
+    [refunded] = receiver.wait("/v3-refund")
+    refund_body = verify(refunded, certs)
+    assert refund_body["bizStatus"] == "REFUND_SUCCESS"
+    assert json.loads(refund_body["data"])["productName"] == "Vanilla"
+    status = wait_for(
+        lambda: (
+            live.ok("/v2/order/query", {"merchantTradeNo": trade_no})["status"] == "FULL_REFUNDED"
+        )
+    )
+    assert status
+
+    closing = uuid.uuid4().hex
+    live.ok("/v3/order", order_v3_payload(closing, webhookUrl=receiver.url("/v3-close")))
+    assert live.ok("/order/close", {"merchantTradeNo": closing}) is True
+    [closed] = receiver.wait("/v3-close")
+    assert verify(closed, certs)["bizStatus"] == "PAY_CLOSED"
+    view = live.control("GET", f"/orders/{closing}")
+    assert (view["status"], view["apiVersion"]) == ("CANCELED", "v3")
 
 
 def test_retries_until_success(live: LiveSandbox, receiver: Receiver) -> None:

@@ -3,45 +3,27 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from .conftest import InProcess, order_payload
+from .conftest import DELETE, InProcess, order_payload, set_field
 
 DAY = 24 * 3600 * 1000
 
-
-def _set(path: str, value: Any) -> Callable[[dict[str, Any], int], None]:
-    def apply(payload: dict[str, Any], now: int) -> None:
-        *parents, leaf = path.split(".")
-        node = payload
-        for part in parents:
-            node = node.setdefault(part, {})
-        if value is _DELETE:
-            node.pop(leaf, None)
-        else:
-            node[leaf] = value(now) if callable(value) else value
-
-    return apply
-
-
-_DELETE = object()
-
 # (field path, bad value, code, text in errorMessage)
 BAD = [
-    ("env", _DELETE, "400100", "env"),
+    ("env", DELETE, "400100", "env"),
     ("env", "WEB", "400100", "env"),
-    ("env.terminalType", _DELETE, "400100", "env.terminalType"),
+    ("env.terminalType", DELETE, "400100", "env.terminalType"),
     ("env.terminalType", "PC", "400102", "env.terminalType"),
     ("env.terminalType", "web", "400102", "env.terminalType"),
     ("env.osType", "WINDOWS", "400102", "env.osType"),
-    ("merchantTradeNo", _DELETE, "400100", "merchantTradeNo"),
+    ("merchantTradeNo", DELETE, "400100", "merchantTradeNo"),
     ("merchantTradeNo", "abc-123", "400201", "merchantTradeNo"),
     ("merchantTradeNo", "a" * 33, "400201", "merchantTradeNo"),
     ("merchantTradeNo", 12345, "400100", "merchantTradeNo"),
-    ("orderAmount", _DELETE, "400100", "orderAmount"),
+    ("orderAmount", DELETE, "400100", "orderAmount"),
     ("orderAmount", "0", "400102", "orderAmount"),
     ("orderAmount", "0.000000001", "400101", "orderAmount"),
     ("orderAmount", "-1", "400102", "orderAmount"),
@@ -55,13 +37,13 @@ BAD = [
     ("currency", "usdt", "400102", "currency"),
     ("currency", "DOGE", "400102", "currency"),
     ("currency", "EUR", "400102", "fiat"),
-    ("currency", _DELETE, "400100", "currency"),
-    ("goods", _DELETE, "400100", "goods"),
+    ("currency", DELETE, "400100", "currency"),
+    ("goods", DELETE, "400100", "goods"),
     ("goods.goodsType", "03", "400102", "goods.goodsType"),
-    ("goods.goodsType", _DELETE, "400100", "goods.goodsType"),
+    ("goods.goodsType", DELETE, "400100", "goods.goodsType"),
     ("goods.goodsCategory", "Y000", "400102", "goods.goodsCategory"),
-    ("goods.referenceGoodsId", _DELETE, "400100", "goods.referenceGoodsId"),
-    ("goods.goodsName", _DELETE, "400100", "goods.goodsName"),
+    ("goods.referenceGoodsId", DELETE, "400100", "goods.referenceGoodsId"),
+    ("goods.goodsName", DELETE, "400100", "goods.goodsName"),
     ("goods.goodsName", "x" * 257, "400101", "goods.goodsName"),
     ("goods.goodsName", 'Ice "Cream"', "400103", "goods.goodsName: must not contain"),
     ("goods.goodsName", "Ice\\Cream", "400103", "goods.goodsName"),
@@ -148,7 +130,7 @@ def test_bad_value_is_rejected_with_the_field_named(
     sbx: InProcess, field: str, value: Any, code: str, text: str
 ) -> None:
     payload = order_payload()
-    _set(field, value)(payload, sbx.clock.now)
+    set_field(field, value)(payload, sbx.clock.now)
     sbx.fail("/v2/order", payload, code, text)
     assert sbx.app.ctx.store.conn().execute("SELECT COUNT(*) FROM orders").fetchone()[0] == 0
 
@@ -156,7 +138,7 @@ def test_bad_value_is_rejected_with_the_field_named(
 @pytest.mark.parametrize(("field", "value"), GOOD, ids=[f"{g[0]}-{i}" for i, g in enumerate(GOOD)])
 def test_good_value_is_accepted(sbx: InProcess, field: str, value: Any) -> None:
     payload = order_payload()
-    _set(field, value)(payload, sbx.clock.now)
+    set_field(field, value)(payload, sbx.clock.now)
     data = sbx.ok("/v2/order", payload)
     assert data["prepayId"]
 
