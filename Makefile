@@ -22,15 +22,20 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Debian's Chromium for the browser tests (Playwright drives the system browser; it never
-# downloads one). Installed only when missing and when we may (CI runs as root).
+# Debian's packages the tests use: Chromium for the browser tests (Playwright drives the system
+# browser; it never downloads one) and nginx for the reverse-proxy tests (tests/paysvc/
+# test_proxy.py runs deploy/nginx.conf.template). Installed only when missing and when we may
+# (CI runs as root); the package's own service is never started (tests start nginx themselves).
 system-deps:
-	@if [ ! -x /usr/bin/chromium ]; then \
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium fonts-dejavu-core"; \
+	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
-	    echo "installing Debian's chromium for the browser tests"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null; \
+	    echo "installing Debian's$$missing for the tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	  else \
-	    echo "WARNING: /usr/bin/chromium missing and cannot apt-get it; browser tests will be skipped"; \
+	    echo "WARNING: missing$$missing and cannot apt-get them; the tests needing them will be skipped"; \
 	  fi; \
 	fi
 
