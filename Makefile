@@ -5,12 +5,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test lint format bench sandbox install system-deps migrate clean help
+.PHONY: run test lint security format bench sandbox install system-deps migrate clean help
 
 help:
 	@echo "make run      - install, migrate, start sandbox + web + worker + beat, print the URLs"
 	@echo "make test     - install what the tests need and run the whole suite"
 	@echo "make lint     - ruff lint + format check, mypy on binance_pay, migrations check"
+	@echo "make security - bandit (medium+ severity); pip-audit needs network (README, Security)"
 	@echo "make bench    - run the benchmarks in bench/"
 	@echo "make sandbox  - run only the local Binance Pay sandbox (127.0.0.1:8090)"
 
@@ -54,11 +55,16 @@ lint: install
 	$(VENV)/bin/mypy binance_pay
 	DJANGO_SECRET_KEY=lint $(PY) manage.py makemigrations --check --dry-run
 
+# RELIABILITY #45. Accepted findings and why: pyproject.toml [tool.bandit]. pip-audit is not run
+# here: it needs the vulnerability service's API, which this network does not reach (README).
+security: install
+	$(VENV)/bin/bandit -c pyproject.toml -r . -ll -q
+
 format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: install system-deps lint
+test: install system-deps lint security
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench: install
