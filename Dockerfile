@@ -1,4 +1,5 @@
-# One image for every Python part of paysvc: web (gunicorn), worker, beat and the sandbox.
+# One image for every Python part of paysvc: web (gunicorn), worker (python -m paysvc.worker), beat
+# and the sandbox. nginx in front is the official nginx image (docker-compose.yml).
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -22,5 +23,6 @@ RUN DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --noinpu
     && mkdir -p /app/var && chown -R paysvc /app/var
 
 USER paysvc
-EXPOSE 8000 8090
+# 8000 web (gunicorn, behind nginx), 8090 sandbox, 9808 the worker's metrics exporter.
+EXPOSE 8000 8090 9808
 CMD ["gunicorn", "paysvc.wsgi", "--config", "python:paysvc.gunicorn_conf", "--bind", "0.0.0.0:8000"]

@@ -7,12 +7,13 @@ SDK := sdk/paysvc-webhooks
 # Both pyproject files name the stamp: changing either (or first pulling the SDK) reinstalls.
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(SDK)/pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test lint format bench sandbox install system-deps migrate clean help
+.PHONY: run test lint security format bench sandbox install system-deps migrate clean help
 
 help:
 	@echo "make run      - install, migrate, start sandbox + web + worker + beat, print the URLs"
 	@echo "make test     - install what the tests need and run the whole suite"
 	@echo "make lint     - ruff lint + format check, mypy on binance_pay and the SDK, migrations check"
+	@echo "make security - bandit (medium+ severity); pip-audit needs network (README, Security)"
 	@echo "make bench    - run the benchmarks in bench/"
 	@echo "make sandbox  - run only the local Binance Pay sandbox (127.0.0.1:8090)"
 
@@ -26,15 +27,20 @@ $(STAMP): pyproject.toml $(SDK)/pyproject.toml
 
 install: $(STAMP)
 
-# Debian's Chromium for the browser tests (Playwright drives the system browser; it never
-# downloads one). Installed only when missing and when we may (CI runs as root).
+# Debian's packages the tests use: Chromium for the browser tests (Playwright drives the system
+# browser; it never downloads one) and nginx for the reverse-proxy tests (tests/paysvc/
+# test_proxy.py runs deploy/nginx.conf.template). Installed only when missing and when we may
+# (CI runs as root); the package's own service is never started (tests start nginx themselves).
 system-deps:
-	@if [ ! -x /usr/bin/chromium ]; then \
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium fonts-dejavu-core"; \
+	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
-	    echo "installing Debian's chromium for the browser tests"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null; \
+	    echo "installing Debian's$$missing for the tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	  else \
-	    echo "WARNING: /usr/bin/chromium missing and cannot apt-get it; browser tests will be skipped"; \
+	    echo "WARNING: missing$$missing and cannot apt-get them; the tests needing them will be skipped"; \
 	  fi; \
 	fi
 
@@ -54,11 +60,16 @@ lint: install
 	cd $(SDK) && ../../$(VENV)/bin/mypy
 	DJANGO_SECRET_KEY=lint $(PY) manage.py makemigrations --check --dry-run
 
+# RELIABILITY #45. Accepted findings and why: pyproject.toml [tool.bandit]. pip-audit is not run
+# here: it needs the vulnerability service's API, which this network does not reach (README).
+security: install
+	$(VENV)/bin/bandit -c pyproject.toml -r . -ll -q
+
 format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: install system-deps lint
+test: install system-deps lint security
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench: install

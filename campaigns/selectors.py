@@ -157,7 +157,7 @@ WITH who (application_id, customer_ref) AS (
     UNION
     SELECT application_id, customer_ref FROM {order}
      WHERE open_user_id = %s AND customer_ref <> '' AND application_id IN ({{apps}})
-)"""  # noqa: S608
+)"""  # noqa: S608  # nosec B608
     orders = f"""
 SELECT 'o', who.application_id, who.customer_ref, o.currency, o.paid_at,
        COALESCE(o.total_fee, o.order_amount),
@@ -165,12 +165,12 @@ SELECT 'o', who.application_id, who.customer_ref, o.currency, o.paid_at,
          WHERE r.order_id = o.id AND r.status IN ({{held}}))
   FROM who JOIN {order} o
     ON o.application_id = who.application_id AND o.customer_ref = who.customer_ref
- WHERE o.status IN ({{paid}})"""  # noqa: S608
+ WHERE o.status IN ({{paid}})"""  # noqa: S608  # nosec B608
     shares = f"""
 SELECT 's', who.application_id, who.customer_ref, NULL, s.shared_at, NULL, NULL
   FROM who JOIN {share} s
     ON s.application_id = who.application_id AND s.customer_ref = who.customer_ref
- WHERE s.status = %s"""  # noqa: S608
+ WHERE s.status = %s"""  # noqa: S608  # nosec B608
     customers = "SELECT 'c', application_id, customer_ref, NULL, NULL, NULL, NULL FROM who"
     return {
         "without_shares": f"{who}\n{orders}\nUNION ALL\n{customers}",

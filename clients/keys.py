@@ -42,3 +42,8 @@ def is_well_formed(raw_key: str) -> bool:
 def generate_notification_secret() -> str:
     """Return a new secret for HMAC-signing a client application's callbacks (32 random bytes)."""
     return secrets.token_urlsafe(32)
+
+
+def generate_endpoint_secret() -> str:
+    """A new signing secret for a webhook endpoint: ``whsec_`` + 32 random bytes, URL-safe."""
+    return "whsec_" + secrets.token_urlsafe(32)

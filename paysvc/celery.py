@@ -9,3 +9,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "paysvc.settings")
 app = Celery("paysvc")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# The worker's metrics exporter and task counters (signal handlers; inert in other processes).
+import paysvc.worker_metrics  # noqa: E402, F401

@@ -72,3 +72,11 @@ CALLBACK_DELIVERIES = Counter(
     "refused_url).",
     ["outcome"],
 )
+
+# -- Celery tasks (recorded in the worker, exported by paysvc.worker_metrics) ---------------------
+CELERY_TASKS = Counter(
+    "paysvc_celery_tasks_total",
+    "Celery tasks that finished in a worker, by task name and final state (SUCCESS, FAILURE, "
+    "RETRY, ...).",
+    ["task", "state"],
+)

@@ -3,6 +3,9 @@
 Apps contribute gauges computed from the database at scrape time by decorating a function with
 `@state_gauge`; it returns `(name, help, value)` tuples. A failing gauge is skipped (and logged)
 so that one broken query never hides all the other metrics.
+
+Access is limited by network and/or bearer token (`paysvc.metrics_access`): 403 or 401 otherwise.
+The Celery worker's own metrics are served by its exporter (`paysvc.worker_metrics`), not here.
 """
 
 from __future__ import annotations
@@ -12,9 +15,12 @@ from collections.abc import Callable, Iterable
 
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
+
+from paysvc.metrics_access import WWW_AUTHENTICATE, access_error
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +48,17 @@ class _StateCollector:
 
 @never_cache
 @require_GET
+@sensitive_variables("authorization")
 def metrics(request: HttpRequest) -> HttpResponse:
+    authorization = request.META.get("HTTP_AUTHORIZATION", "")
+    remote_addr = request.META.get("REMOTE_ADDR", "")
+    refused = access_error(remote_addr=remote_addr, authorization=authorization)
+    if refused is not None:
+        status, reason = refused
+        response = HttpResponse(reason + "\n", status=status, content_type="text/plain")
+        if status == 401:
+            response["WWW-Authenticate"] = WWW_AUTHENTICATE
+        return response
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)
     registry.register(_StateCollector())

@@ -239,6 +239,17 @@ AXES_LOCKOUT_TEMPLATE = "backoffice/lockout.html"
 AXES_RESET_ON_SUCCESS = True
 OTP_TOTP_ISSUER = env.str("PAYSVC_ADMIN_OTP_ISSUER", default="paysvc")
 
+# --- Metrics (paysvc/metrics_access.py, paysvc/worker_metrics.py) -------------------------------
+# Who may read /metrics and the worker's exporter: the direct peer must be in one of these
+# networks (403 otherwise), and when a token is set it must come as `Authorization: Bearer`.
+PAYSVC_METRICS_ALLOWED_NETWORKS = env.list(
+    "PAYSVC_METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"]
+)
+PAYSVC_METRICS_TOKEN = env.str("PAYSVC_METRICS_TOKEN", default="")
+# The Celery worker's own exporter (0: off). Needs a PROMETHEUS_MULTIPROC_DIR of its own.
+PAYSVC_WORKER_METRICS_PORT = env.int("PAYSVC_WORKER_METRICS_PORT", default=0)
+PAYSVC_WORKER_METRICS_ADDR = env.str("PAYSVC_WORKER_METRICS_ADDR", default="127.0.0.1")
+
 # --- Static files, i18n --------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
@@ -258,7 +269,17 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
+# Paths (regexes on the path without its leading slash) answered over plain HTTP even when
+# SECURE_SSL_REDIRECT is on: the probes and the scrape that orchestrators and Prometheus send to
+# gunicorn directly, inside the deployment's network, never through the TLS proxy.
+SECURE_REDIRECT_EXEMPT = env.list(
+    "DJANGO_SECURE_REDIRECT_EXEMPT", default=[r"^healthz$", r"^readyz$", r"^metrics$"]
+)
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0)
+# Off by default: both are hard to undo (browsers remember them for SECURE_HSTS_SECONDS, and a
+# preloaded domain ships inside browsers). Turn them on once every subdomain is HTTPS-only.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024

@@ -89,7 +89,7 @@ class Control:
         conn = self.ctx.store.conn()
         count = {}
         for table in ("orders", "refunds", "shares", "notifications"):
-            count[table] = conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]  # noqa: S608 - fixed names
+            count[table] = conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]  # noqa: S608 - fixed names  # nosec B608
         states = dict(
             conn.execute("SELECT state, COUNT(*) FROM notifications GROUP BY state").fetchall()
         )

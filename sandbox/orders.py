@@ -123,7 +123,7 @@ def create(conn: sqlite3.Connection, cfg: SandboxConfig, new: NewOrder, now: int
 
 
 _BY_COLUMN = {
-    column: f"SELECT * FROM orders WHERE {column} = ?"  # noqa: S608 - fixed column names
+    column: f"SELECT * FROM orders WHERE {column} = ?"  # noqa: S608 - fixed column names  # nosec B608
     for column in ("prepay_id", "merchant_trade_no", "checkout_token")
 }
 

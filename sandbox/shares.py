@@ -64,7 +64,7 @@ def create(
 
 
 _BY_COLUMN = {
-    column: f"SELECT * FROM shares WHERE {column} = ?"  # noqa: S608 - fixed column names
+    column: f"SELECT * FROM shares WHERE {column} = ?"  # noqa: S608 - fixed column names  # nosec B608
     for column in ("id", "request_id", "token")
 }
 

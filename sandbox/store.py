@@ -172,7 +172,7 @@ class Store:
         """Wipe all business state, keep keys, meta and the id sequence."""
         with self.write() as conn:
             for table in STATE_TABLES:
-                conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+                conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names  # nosec B608
 
     def close(self) -> None:
         """Close every connection this Store opened (call before fork and at shutdown)."""

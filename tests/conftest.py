@@ -1,8 +1,11 @@
-"""Fixtures shared across the suite: a live Binance Pay sandbox process and API clients."""
+"""Fixtures shared across the suite (a live Binance Pay sandbox process, API clients) and the
+end-of-session secret leak check (RELIABILITY #46, tests/leakcheck.py)."""
 
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sys
 import urllib.request
 from collections.abc import Iterator
@@ -13,6 +16,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from tests import leakcheck
 from tests.live import REPO_ROOT, free_port, running, wait_for_url
 
 SANDBOX_API_KEY = "k" * 32 + "0123456789abcdef0123456789abcdef"
@@ -103,3 +107,70 @@ def sandbox(live_sandbox: LiveSandbox, settings: Any) -> Iterator[LiveSandbox]:
 
 
 __all__ = ["REPO_ROOT", "LiveSandbox"]
+
+
+# --- RELIABILITY #46: secrets never reach a log (tests/leakcheck.py) ---------------------------
+
+_session_log: leakcheck.SessionLog | None = None
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Attach the session log to the root logger (after Django configured logging)."""
+    global _session_log
+    base = session.config._tmp_path_factory.getbasetemp()  # type: ignore[attr-defined]
+    _session_log = leakcheck.SessionLog(base / "python-session.log")
+    logging.getLogger().addHandler(_session_log)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # A test that reconfigures logging (dictConfig) drops the root handlers: put ours back.
+    root = logging.getLogger()
+    if _session_log is not None and _session_log not in root.handlers:
+        root.addHandler(_session_log)
+
+
+def fixed_secrets() -> dict[str, str]:
+    from django.conf import settings
+
+    from sandbox.config import DEMO_SECRET_KEY
+
+    found = {
+        SANDBOX_SECRET: "Binance API secret (tests/conftest.py SANDBOX_SECRET)",
+        DEMO_SECRET_KEY: "Binance API secret (sandbox demo secret)",
+        settings.SECRET_KEY: "Django SECRET_KEY",
+    }
+    for name in ("BINANCE_PAY_SECRET_KEY", "PAYSVC_METRICS_TOKEN"):
+        value = getattr(settings, name, "")
+        if value:
+            found[value] = f"settings.{name}"
+    return found
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Scan every log of the run for every secret of the run; fail the session on a hit."""
+    if _session_log is not None:
+        _session_log.flush()
+    base = session.config._tmp_path_factory.getbasetemp()  # type: ignore[attr-defined]
+    secrets = {**fixed_secrets(), **leakcheck.recorded(), **leakcheck.registered()}
+    files = leakcheck.log_files(base, leakcheck.watched())
+    leaks = leakcheck.find_leaks(files, secrets)
+    session.config.stash[_LEAKS] = (leaks, len(secrets), len(files))
+    if leaks:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    record = os.environ.get(leakcheck.ENV_VAR, "")
+    if os.path.basename(record).startswith("paysvc-secrets-"):  # made by settings_test for us
+        Path(record).unlink(missing_ok=True)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    leaks, secret_count, file_count = config.stash.get(_LEAKS, ([], 0, 0))
+    if leaks:
+        terminalreporter.section("secret leak check", sep="=", red=True, bold=True)
+        terminalreporter.write_line(leakcheck.report(leaks))
+    else:
+        terminalreporter.write_line(
+            f"secret leak check: {secret_count} secrets, {file_count} log files, no leak"
+        )
+
+
+_LEAKS = pytest.StashKey[tuple[list[leakcheck.Leak], int, int]]()

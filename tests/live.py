@@ -14,6 +14,8 @@ from pathlib import Path
 
 from django.db import connection
 
+from tests import leakcheck
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -70,7 +72,9 @@ def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1) -> bool:
 def running(
     argv: list[str], env: Mapping[str, str], log_path: Path
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """Run a child process for the duration of the block; its output goes to log_path."""
+    """Run a child process for the duration of the block; its output goes to log_path, which the
+    end-of-session leak check scans (tests/leakcheck.py)."""
+    leakcheck.watch(log_path)
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             argv, cwd=REPO_ROOT, env=dict(env), stdout=log, stderr=subprocess.STDOUT

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import secrets
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from clients.keys import generate_endpoint_secret
 from notifications.models import (
     Notification,
     NotificationStatus,
@@ -34,11 +34,6 @@ DEFAULT_OVERLAP = dt.timedelta(hours=24)
 
 class EndpointLimitReached(Exception):
     """The application has MAX_ENDPOINTS_PER_APPLICATION endpoints already."""
-
-
-def new_endpoint_secret() -> str:
-    """``whsec_`` + 43 URL-safe characters (32 random bytes)."""
-    return "whsec_" + secrets.token_urlsafe(32)
 
 
 def endpoint_signing_secrets(
@@ -85,7 +80,7 @@ def webhook_endpoint_create(
             event_types=list(event_types),
             description=description,
             enabled=enabled,
-            secret=new_endpoint_secret(),
+            secret=generate_endpoint_secret(),
         )
     logger.info(
         "webhook endpoint created endpoint=%s application=%s events=%s",
@@ -147,7 +142,7 @@ def webhook_endpoint_rotate_secret(
     row = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
     row.previous_secret = row.secret if overlap else ""
     row.previous_secret_expires_at = timezone.now() + overlap if overlap else None
-    row.secret = new_endpoint_secret()
+    row.secret = generate_endpoint_secret()
     row.save(
         update_fields=["secret", "previous_secret", "previous_secret_expires_at", "updated_at"]
     )
