@@ -55,10 +55,13 @@ def _show_secret_once(
 
 @admin.register(ClientApplication)
 class ClientApplicationAdmin(admin.ModelAdmin):
-    list_display = ("name", "is_active", "default_notify_url", "active_keys", "created_at")
-    list_filter = ("is_active",)
+    list_display = (
+        "name", "is_active", "order_api_version", "default_notify_url", "active_keys",
+        "created_at",
+    )  # fmt: skip
+    list_filter = ("is_active", "order_api_version")
     search_fields = ("name",)
-    fields = ("name", "default_notify_url", "is_active", "created_at")
+    fields = ("name", "default_notify_url", "is_active", "order_api_version", "created_at")
     readonly_fields = ("created_at",)
     actions = ["rotate_notification_secret"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
@@ -87,7 +90,10 @@ class ClientApplicationAdmin(admin.ModelAdmin):
             )
             return
         created = application_create(
-            name=obj.name, default_notify_url=obj.default_notify_url, is_active=obj.is_active
+            name=obj.name,
+            default_notify_url=obj.default_notify_url,
+            is_active=obj.is_active,
+            order_api_version=obj.order_api_version,
         )
         # The admin goes on to log and answer about `obj`: make it the row the service created.
         obj.pk, obj.created_at = created.pk, created.created_at

@@ -10,8 +10,19 @@ from django.db import models
 from clients.keys import DISPLAY_PREFIX_LENGTH, generate_notification_secret
 
 
+class OrderApiVersion(models.TextChoices):
+    """Which Binance Create Order endpoint an application's orders go to (docs/binance-pay-v3.md).
+
+    v3 is what Binance asks merchants to use; v2 is announced as going away. The merchant API takes
+    the same body for both: paysvc builds each version's body from it.
+    """
+
+    V2 = "v2", "Create Order v2"
+    V3 = "v3", "Create Order v3"
+
+
 class ClientApplication(models.Model):
-    """A merchant backend. Owns API keys, and (later) the orders created with them."""
+    """A merchant backend. Owns API keys, and the orders created with them."""
 
     name = models.CharField(max_length=100, unique=True)
     default_notify_url = models.URLField(
@@ -25,6 +36,12 @@ class ClientApplication(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     is_active = models.BooleanField(
         default=True, help_text="When off, every key of this application is refused."
+    )
+    order_api_version = models.CharField(
+        max_length=2,
+        choices=OrderApiVersion.choices,
+        default=OrderApiVersion.V3,
+        help_text="The Binance Create Order endpoint of this application's new orders.",
     )
 
     class Meta:

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from clients.keys import display_prefix, generate_notification_secret, generate_raw_key, hash_key
-from clients.models import ApiKey, ClientApplication
+from clients.models import ApiKey, ClientApplication, OrderApiVersion
 from clients.scopes import ALL_SCOPES, DEFAULT_SCOPES
 
 logger = logging.getLogger(__name__)
@@ -51,7 +51,11 @@ def scopes_validate(*, scopes: Iterable[str] | None) -> list[str]:
 
 
 def application_create(
-    *, name: str, default_notify_url: str = "", is_active: bool = True
+    *,
+    name: str,
+    default_notify_url: str = "",
+    is_active: bool = True,
+    order_api_version: str = OrderApiVersion.V3,
 ) -> ClientApplication:
     """Create a client application with a fresh notification secret.
 
@@ -60,7 +64,10 @@ def application_create(
     blank or taken name or an invalid URL.
     """
     application = ClientApplication(
-        name=name, default_notify_url=default_notify_url, is_active=is_active
+        name=name,
+        default_notify_url=default_notify_url,
+        is_active=is_active,
+        order_api_version=order_api_version,
     )
     application.full_clean()
     application.save(force_insert=True)
@@ -74,14 +81,20 @@ def application_update(
     name: str | None = None,
     default_notify_url: str | None = None,
     is_active: bool | None = None,
+    order_api_version: str | None = None,
 ) -> ClientApplication:
-    """Change the given fields (None leaves a field alone). Raises ValidationError."""
+    """Change the given fields (None leaves a field alone). Raises ValidationError.
+
+    A new ``order_api_version`` applies to orders created from then on; existing orders keep the
+    version they were created with (their Binance calls after creation are the same).
+    """
     changes = {
         field: value
         for field, value in (
             ("name", name),
             ("default_notify_url", default_notify_url),
             ("is_active", is_active),
+            ("order_api_version", order_api_version),
         )
         if value is not None and getattr(application, field) != value
     }

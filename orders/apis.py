@@ -93,10 +93,13 @@ class OrderListCreateApi(MerchantApi):
         """(status, body) of one create; errors become their JSON error body, so that an
         idempotent replay gives the same answer."""
         try:
-            serializer = CreateOrderSerializer(data=request.data)
+            application = self.application(request)
+            serializer = CreateOrderSerializer(
+                data=request.data, context={"api_version": application.order_api_version}
+            )
             serializer.is_valid(raise_exception=True)
             order = services.order_create(
-                application=self.application(request),
+                application=application,
                 data=serializer.validated_data,
                 actor=self.actor(request),
             )

@@ -34,6 +34,7 @@ from binance_pay import (
     BinancePayClient,
     CallRecord,
     CreateOrderRequest,
+    CreateOrderV3Request,
     OrderResult,
     QueryOrderResult,
     RateLimitError,
@@ -91,6 +92,9 @@ class BinanceGateway:
     # -- the calls --------------------------------------------------------------------------------
     def create_order(self, request: CreateOrderRequest) -> OrderResult:
         return self._call("create_order", lambda client: client.create_order(request))
+
+    def create_order_v3(self, request: CreateOrderV3Request) -> OrderResult:
+        return self._call("create_order", lambda client: client.create_order_v3(request))
 
     def query_order(
         self, *, prepay_id: str | None = None, merchant_trade_no: str | None = None

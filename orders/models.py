@@ -85,13 +85,19 @@ class Order(models.Model):
         max_length=12, choices=CreateState.choices, default=CreateState.PENDING
     )
 
+    # Which Binance endpoint created it (clients.OrderApiVersion); every later call is the same.
+    api_version = models.CharField(max_length=2, default="v2")
     # What the merchant asked for (Binance's names kept in the JSON parts).
     terminal_type = models.CharField(max_length=16)
     order_amount = models.DecimalField(**AMOUNT, null=True, blank=True)
     currency = models.CharField(max_length=10, blank=True)
     fiat_amount = models.DecimalField(**AMOUNT, null=True, blank=True)
     fiat_currency = models.CharField(max_length=10, blank=True)
-    goods = models.JSONField(default=dict)
+    goods = models.JSONField(default=dict, help_text="the (first) goods item")
+    goods_details = models.JSONField(
+        null=True, blank=True, help_text="v3: every goods item (goodsDetails)"
+    )
+    description = models.CharField(max_length=256, blank=True, help_text="v3: description")
     env = models.JSONField(default=dict)
     shipping = models.JSONField(null=True, blank=True)
     buyer = models.JSONField(null=True, blank=True)

@@ -85,6 +85,12 @@ class OrderSerializer(serializers.ModelSerializer):
     # JSON columns holding the validated request objects, answered as stored.
     env = documented_json_field(OrderEnvSerializer)
     goods = documented_json_field(OrderGoodsSerializer)
+    goodsDetails = serializers.SerializerMethodField(
+        help_text="Every goods item (one for a v2 order)."
+    )
+    apiVersion = serializers.CharField(
+        source="api_version", help_text="The Binance Create Order version that created it."
+    )
     shipping = documented_json_field(OrderShippingSerializer, allow_null=True)
     buyer = documented_json_field(OrderBuyerSerializer, allow_null=True)
     expireTime = serializers.DateTimeField(source="expire_time", allow_null=True)
@@ -106,9 +112,14 @@ class OrderSerializer(serializers.ModelSerializer):
             "merchantTradeNo", "prepayId", "status", "customerRef", "currency", "orderAmount",
             "totalFee", "fiatAmount", "fiatCurrency", "checkoutUrl", "qrcodeLink", "qrContent",
             "deeplink", "universalUrl", "expireTime", "transactionId", "openUserId", "env",
-            "goods", "shipping", "buyer", "returnUrl", "cancelUrl", "notifyUrl", "flagged",
+            "apiVersion", "description", "goods", "goodsDetails", "shipping", "buyer",
+            "returnUrl", "cancelUrl", "notifyUrl", "flagged",
             "failureCode", "failureMessage", "createdAt", "paidAt", "refunds",
         ]  # fmt: skip
+
+    @extend_schema_field(OrderGoodsSerializer(many=True))
+    def get_goodsDetails(self, order: Order) -> list[dict]:
+        return order.goods_details if order.goods_details is not None else [order.goods]
 
 
 class OrderDetailSerializer(OrderSerializer):

@@ -18,7 +18,7 @@ from tests.live import REPO_ROOT
 def test_generated_keys_secrets_and_signatures_are_recorded():
     raw_key = generate_raw_key()
     secret = generate_notification_secret()
-    v1 = signature_header(body=b"{}", secret=secret).rpartition("v1=")[2]
+    v1 = signature_header(body=b"{}", secrets=[secret]).rpartition("v1=")[2]
 
     recorded = leakcheck.recorded()
 

@@ -99,13 +99,14 @@ class OrderAdmin(OrderActionsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     change_list_template = "orders/admin/change_list.html"
     fieldsets = (
         (None, {"fields": (
-            "merchant_trade_no", "status_badge", "create_state", "application", "customer_ref",
+            "merchant_trade_no", "status_badge", "create_state", "api_version", "application",
+            "customer_ref",
             "flagged", "flag_reason", "created_at", "paid_at", "expire_time", "updated_at",
         )}),
         ("Amounts", {"fields": (
             "amount_display", "fiat_display", "total_fee", "commission", "refund_summary",
         )}),
-        ("Goods", {"fields": ("goods_json",)}),
+        ("Goods", {"fields": ("description", "goods_json", "goods_details_json")}),
         ("Environment", {"fields": ("terminal_type", "env_json")}),
         ("Shipping", {"fields": ("shipping_json",), "classes": ("collapse",)}),
         ("Buyer", {"fields": ("buyer_json",), "classes": ("collapse",)}),
@@ -177,6 +178,10 @@ class OrderAdmin(OrderActionsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="goods")
     def goods_json(self, obj: Order) -> SafeString:
         return pre_json(obj.goods)
+
+    @admin.display(description="goodsDetails (v3)")
+    def goods_details_json(self, obj: Order) -> SafeString:
+        return pre_json(obj.goods_details)
 
     @admin.display(description="env")
     def env_json(self, obj: Order) -> SafeString:

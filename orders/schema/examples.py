@@ -41,7 +41,6 @@ CRYPTO_ORDER_REQUEST = {
     },
     "returnUrl": "https://shop.example.com/checkout/done?order=1001",
     "cancelUrl": "https://shop.example.com/checkout/cancel?order=1001",
-    "notifyUrl": "https://shop.example.com/hooks/paysvc",
     "customerRef": "customer-42",
     "supportPayCurrency": "USDT,BNB",
     "passThroughInfo": "order 1001",
@@ -57,6 +56,31 @@ FIAT_ORDER_REQUEST = {
         "goodsName": "100 Gems",
     },
     "customerRef": "player-7",
+}
+BASKET_ORDER_REQUEST = {
+    "env": {"terminalType": "WEB"},
+    "orderAmount": "7.50",
+    "currency": "USDT",
+    "description": "Breakfast box for 2",
+    "goodsDetails": [
+        {
+            "goodsType": "01",
+            "goodsCategory": "D000",
+            "referenceGoodsId": "croissant",
+            "goodsName": "Croissant",
+            "goodsUnitAmount": {"currency": "USDT", "amount": "2.25"},
+            "goodsQuantity": "2",
+        },
+        {
+            "goodsType": "01",
+            "goodsCategory": "D000",
+            "referenceGoodsId": "coffee",
+            "goodsName": "Coffee",
+            "goodsUnitAmount": {"currency": "USDT", "amount": "3.00"},
+            "goodsQuantity": "1",
+        },
+    ],
+    "customerRef": "customer-42",
 }
 MINIMAL_ORDER_REQUEST = {
     "env": {"terminalType": "WEB"},
@@ -87,6 +111,16 @@ ORDER_CREATE_EXAMPLES = [
         description="Priced in fiat: Binance converts to a crypto amount, returned as "
         "`currency` and `totalFee`. Give either `orderAmount`+`currency` or "
         "`fiatAmount`+`fiatCurrency`, never both.",
+        request_only=True,
+    ),
+    OpenApiExample(
+        "Basket (v3)",
+        summary="Several goods items with a description (Create Order v3)",
+        value=BASKET_ORDER_REQUEST,
+        description="`goodsDetails` lists every item and `description` is what the payer sees "
+        "at checkout: both are Create Order v3 fields, for applications set to v3 (the default). "
+        "With `goods` (one item) instead, paysvc sends it as the only item and uses its name as "
+        "the description. A v2 application takes one item and no `description`.",
         request_only=True,
     ),
     OpenApiExample(
@@ -131,12 +165,15 @@ _ORDER = {
     "transactionId": "",
     "openUserId": "",
     "env": CRYPTO_ORDER_REQUEST["env"],
+    "apiVersion": "v3",
+    "description": "Ice Cream",
     "goods": CRYPTO_ORDER_REQUEST["goods"],
+    "goodsDetails": [CRYPTO_ORDER_REQUEST["goods"]],
     "shipping": CRYPTO_ORDER_REQUEST["shipping"],
     "buyer": CRYPTO_ORDER_REQUEST["buyer"],
     "returnUrl": CRYPTO_ORDER_REQUEST["returnUrl"],
     "cancelUrl": CRYPTO_ORDER_REQUEST["cancelUrl"],
-    "notifyUrl": CRYPTO_ORDER_REQUEST["notifyUrl"],
+    "notifyUrl": "",
     "flagged": False,
     "failureCode": "",
     "failureMessage": "",

@@ -73,12 +73,21 @@ ORDERS_LIST = extend_schema(
 ORDERS_CREATE = extend_schema(
     operation_id="orders_create",
     summary="Create an order",
-    description="Creates a Binance Pay v2 order (Binance's field names) and answers it with "
+    description="Creates a Binance Pay order (Binance's field names) and answers it with "
     "its checkout links. The body is checked against Binance's rules first; bad input is a "
     "400 and nothing reaches Binance. Give either `orderAmount`+`currency` (crypto) or "
     "`fiatAmount`+`fiatCurrency`. `merchantTradeNo` is generated when absent. `notifyUrl` "
-    "(where paysvc posts status events) and `customerRef` (your user id) are paysvc's own. "
-    "Send an `Idempotency-Key` to make retrying safe. Scope `orders:write`.",
+    "(where paysvc posts this order's events, besides your webhook endpoints) and "
+    "`customerRef` (your user id) are paysvc's own. Send an `Idempotency-Key` to make "
+    "retrying safe. Scope `orders:write`.\n\n"
+    "**v2 or v3.** Your client application is set (by paysvc's staff) to Binance's Create "
+    "Order v3, the default and what Binance recommends, or v2, which Binance will retire; "
+    "`apiVersion` in the answer says which created the order. The body is the same for both: "
+    "`goods` (one item) or `goodsDetails` (a list; v2 takes one item). v3 only: "
+    "`description` (shown to the payer; the first goods name when absent) and `qrCodeReferId` "
+    "(the referId of a scan of your merchant QR code); a v2 application refuses them with a "
+    "400 naming the field. Everything after creation (status, webhooks, refunds, close, sync) "
+    "is the same for both versions.",
     request=CreateOrderSerializer,
     parameters=[
         docs.IDEMPOTENCY_KEY_PARAMETER,

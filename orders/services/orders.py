@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from binance_pay import CreateOrderRequest, OrderResult
+from binance_pay import CreateOrderRequest, CreateOrderV3Request, OrderResult
+from clients.models import OrderApiVersion
 from orders.errors import (
     BinanceRefused,
     BinanceUnavailable,
@@ -61,10 +63,32 @@ def new_merchant_trade_no() -> str:
     return uuid.uuid4().hex
 
 
-def binance_payload(data: dict[str, Any], merchant_trade_no: str) -> dict[str, Any]:
-    """The Create Order v2 body for validated merchant input."""
-    payload = {k: v for k, v in data.items() if k not in LOCAL_FIELDS}
+def goods_items(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The goods of validated input, as a list: ``goodsDetails``, or ``[goods]``."""
+    return list(data["goodsDetails"]) if "goodsDetails" in data else [data["goods"]]
+
+
+def binance_payload(
+    data: dict[str, Any], merchant_trade_no: str, *, api_version: str = OrderApiVersion.V2
+) -> dict[str, Any]:
+    """The Create Order body for validated merchant input, for `api_version`.
+
+    v2 takes the one goods item as ``goods``; v3 takes them all as ``goodsDetails`` with a
+    ``description``, which defaults to the first goods name
+    (docs/binance-pay-v3.md#3-what-is-new-in-v3).
+    """
+    payload = {
+        k: v
+        for k, v in data.items()
+        if k not in (*LOCAL_FIELDS, "goods", "goodsDetails", "description")
+    }
     payload["merchantTradeNo"] = merchant_trade_no
+    items = goods_items(data)
+    if api_version == OrderApiVersion.V3:
+        payload["description"] = data.get("description") or items[0]["goodsName"]
+        payload["goodsDetails"] = items
+    else:
+        payload["goods"] = items[0]
     if settings.BINANCE_PAY_WEBHOOK_URL:
         payload["webhookUrl"] = settings.BINANCE_PAY_WEBHOOK_URL
     return payload
@@ -78,9 +102,12 @@ def order_create(*, application: Any, data: dict[str, Any], actor: str) -> Order
     (outcome unknown: the order is kept and resolved in the background).
     """
     merchant_trade_no = data.get("merchantTradeNo") or new_merchant_trade_no()
-    payload = binance_payload(data, merchant_trade_no)
-    known = {"env", "goods", "shipping", "buyer", "orderAmount", "currency", "fiatAmount",
-             "fiatCurrency", "returnUrl", "cancelUrl", "merchantTradeNo", "webhookUrl"}  # fmt: skip
+    api_version = application.order_api_version
+    payload = binance_payload(data, merchant_trade_no, api_version=api_version)
+    items = goods_items(data)
+    known = {"env", "goods", "goodsDetails", "description", "shipping", "buyer", "orderAmount",
+             "currency", "fiatAmount", "fiatCurrency", "returnUrl", "cancelUrl",
+             "merchantTradeNo", "webhookUrl"}  # fmt: skip
     try:
         with transaction.atomic():
             order = Order.objects.create(
@@ -92,7 +119,10 @@ def order_create(*, application: Any, data: dict[str, Any], actor: str) -> Order
                 currency=data.get("currency", ""),
                 fiat_amount=data.get("fiatAmount"),
                 fiat_currency=data.get("fiatCurrency", ""),
-                goods=_jsonable(data["goods"]),
+                api_version=api_version,
+                goods=_jsonable(items[0]),
+                goods_details=(_jsonable(items) if api_version == OrderApiVersion.V3 else None),
+                description=payload.get("description", ""),
                 env=_jsonable(data["env"]),
                 shipping=_jsonable(data.get("shipping")),
                 buyer=_jsonable(data.get("buyer")),
@@ -141,7 +171,7 @@ def order_submit(*, order_id: int, source: str, actor: str = "", for_request: bo
     if order.create_state in (CreateState.CREATED, CreateState.REJECTED, CreateState.LINKS_LOST):
         return order
     gateway = BinanceGateway(source=source, actor=actor, order=order, for_request=for_request)
-    request = CreateOrderRequest.from_dict(order.request_payload)
+    create = _creator(order, gateway)
     after_unknown = order.create_state == CreateState.UNKNOWN
     for _attempt in range(2):
         if after_unknown:
@@ -150,7 +180,7 @@ def order_submit(*, order_id: int, source: str, actor: str = "", for_request: bo
                 return found
         with gateway.holding_records():
             try:
-                result = gateway.create_order(request)
+                result = create()
             except BinanceRefused as exc:
                 if exc.code == DUPLICATE_TRADE_NO and after_unknown:
                     # Our earlier, unanswered attempt did create it: resolve by query.
@@ -176,6 +206,15 @@ def order_submit(*, order_id: int, source: str, actor: str = "", for_request: bo
     if for_request:
         _schedule_resolution(order.pk, countdown=5)
     raise BinanceUnavailable(UNKNOWN_CREATE_OUTCOME, outcome_unknown=True, retrying=True)
+
+
+def _creator(order: Order, gateway: BinanceGateway) -> Callable[[], OrderResult]:
+    """The Create Order call of `order`'s version, with the body stored before the first try."""
+    if order.api_version == OrderApiVersion.V3:
+        v3 = CreateOrderV3Request.from_dict(order.request_payload)
+        return lambda: gateway.create_order_v3(v3)
+    v2 = CreateOrderRequest.from_dict(order.request_payload)
+    return lambda: gateway.create_order(v2)
 
 
 def _query_after_unknown(*, order: Order, gateway: BinanceGateway, schedule: bool) -> Order | None:

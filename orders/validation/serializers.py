@@ -17,6 +17,7 @@ from django.core.validators import EmailValidator
 from django.http import QueryDict
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from orders.validation.amounts import AmountField
 from orders.validation.fields import (
@@ -46,6 +47,14 @@ from paysvc.serializers import COMMON_MESSAGES, StrictSerializer, json_type
 
 # Binance "letter or digit" = [A-Za-z0-9] (REFERENCE 2); the class is ASCII-only by construction.
 LETTERS_DIGITS = re.compile(r"[A-Za-z0-9]+")
+# Create Order v3 (docs/binance-pay-v3.md): the sandbox's limit, Binance documents none.
+MAX_GOODS_DETAILS = 100
+V2 = "v2"
+V3_ONLY_FIELDS = ("description", "qrCodeReferId")
+V2_REFUSAL = (
+    "only v3 orders take it; this client application creates Create Order v2 orders (staff set "
+    "the version per application)"
+)
 CUSTOMER_REF = re.compile(r"[A-Za-z0-9._:@-]+")
 VISIBLE_ASCII = re.compile(r"[!-~]+")  # no spaces: ids, cookies, app ids
 DIGITS = re.compile(r"[0-9]+")
@@ -235,14 +244,44 @@ class OrderTagsSerializer(StrictSerializer):
     ifProfitSharing = StrictBooleanField(required=False)
 
 
+class GoodsDetailsField(serializers.ListSerializer):
+    """``goodsDetails`` (Create Order v3): 1 to MAX_GOODS_DETAILS goods objects. Errors about the
+    list itself are reported at ``goodsDetails``, an item's at ``goodsDetails.<i>.<field>``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(child=OrderGoodsSerializer(), **kwargs)
+
+    def run_validation(self, data: Any = empty) -> Any:
+        if data is not empty and data is not None:
+            if not isinstance(data, list):
+                raise serializers.ValidationError(
+                    [f"must be an array of goods objects, not {json_type(data)}"]
+                )
+            if not data:
+                raise serializers.ValidationError(["must list at least one goods item"])
+            if len(data) > MAX_GOODS_DETAILS:
+                raise serializers.ValidationError(
+                    [f"must list at most {MAX_GOODS_DETAILS} goods items"]
+                )
+        return super().run_validation(data)
+
+
 class CreateOrderSerializer(StrictSerializer):
-    """POST /api/v1/orders: Binance Create Order v2 fields plus paysvc's notifyUrl, customerRef.
+    """POST /api/v1/orders: Binance Create Order fields plus paysvc's notifyUrl, customerRef.
+
+    One body for both Binance versions; the client application's ``order_api_version`` (in the
+    serializer context as ``api_version``) decides which endpoint paysvc calls, and the version's
+    own rules apply: the goods come as ``goods`` (one object) or ``goodsDetails`` (a list; v2
+    takes one item); ``description`` and ``qrCodeReferId`` exist only on v3
+    (docs/binance-pay-v3.md#3-what-is-new-in-v3). A v3 order without ``description`` gets its
+    first goods name (Binance requires one).
 
     Cross-field rules (reported with the field errors, at the most specific path):
     - exactly one of orderAmount+currency / fiatAmount+fiatCurrency: a missing half is reported
       at the missing field; both pairs at ``fiatCurrency`` (or ``fiatAmount``); neither at
       ``currency`` ("one of orderAmount+currency or fiatAmount+fiatCurrency is required");
-    - ``appId`` is required when ``env.terminalType`` is MINI_PROGRAM.
+    - ``appId`` is required when ``env.terminalType`` is MINI_PROGRAM;
+    - exactly one of ``goods`` / ``goodsDetails``.
     ``webhookUrl`` is not accepted: paysvc sets it from settings.
     """
 
@@ -258,7 +297,15 @@ class CreateOrderSerializer(StrictSerializer):
     currency = _crypto_currency(required=False)
     fiatAmount = AmountField(required=False)
     fiatCurrency = _fiat_currency(required=False)
-    goods = OrderGoodsSerializer()
+    goods = OrderGoodsSerializer(required=False)
+    goodsDetails = GoodsDetailsField(required=False)
+    description = TextField(max_length=256, required=False, blank_means_absent=True)
+    qrCodeReferId = TextField(
+        max_length=19,
+        required=False,
+        pattern=DIGITS,
+        pattern_message="must be digits: the referId of a merchant QR code scan",
+    )
     shipping = OrderShippingSerializer(required=False)
     buyer = OrderBuyerSerializer(required=False)
     merchant = OrderMerchantSerializer(required=False)
@@ -304,6 +351,19 @@ class CreateOrderSerializer(StrictSerializer):
             and ("appId" not in data)
         ):
             errors["appId"] = ["is required when env.terminalType is MINI_PROGRAM (Binance rule)"]
+        if "goods" in data and "goodsDetails" in data:
+            errors["goodsDetails"] = ["must not be combined with goods: give one of them"]
+        elif "goods" not in data and "goodsDetails" not in data:
+            errors["goods"] = ["is required (or goodsDetails, a list of goods items)"]
+        if self.context.get("api_version") == V2:
+            for field in V3_ONLY_FIELDS:
+                if field in data:
+                    errors.setdefault(field, []).append(V2_REFUSAL)
+            items = data.get("goodsDetails")
+            if isinstance(items, list) and len(items) > 1:
+                errors.setdefault("goodsDetails", []).append(
+                    f"must list one item on a v2 order ({V2_REFUSAL})"
+                )
         return errors
 
     def validate_supportPayCurrency(self, value: str) -> str:

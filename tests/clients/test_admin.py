@@ -105,11 +105,17 @@ def test_keys_cannot_be_deleted(staff, key_and_raw):
 def test_adding_an_application_shows_its_secret_once(staff):
     response = staff.post(
         reverse("admin:clients_clientapplication_add"),
-        {"name": "shop", "default_notify_url": "https://shop.example/hook", "is_active": "on"},
+        {
+            "name": "shop",
+            "default_notify_url": "https://shop.example/hook",
+            "is_active": "on",
+            "order_api_version": "v2",
+        },
     )
 
     assert response.status_code == 200
     application = ClientApplication.objects.get()
+    assert application.order_api_version == "v2"
     assert application.notification_secret in response.content.decode()
     assert "no-store" in response["Cache-Control"]
     change_page = staff.get(
@@ -121,11 +127,15 @@ def test_adding_an_application_shows_its_secret_once(staff):
 def test_changing_an_application_goes_through_the_service(staff, application):
     url = reverse("admin:clients_clientapplication_change", args=[application.pk])
 
-    response = staff.post(url, {"name": "shop", "default_notify_url": "", "is_active": ""})
+    response = staff.post(
+        url,
+        {"name": "shop", "default_notify_url": "", "is_active": "", "order_api_version": "v2"},
+    )
 
     assert response.status_code == 302
     application.refresh_from_db()
     assert application.is_active is False
+    assert application.order_api_version == "v2"
 
 
 def test_rotating_the_notification_secret_shows_the_new_one(staff, application):

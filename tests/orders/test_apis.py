@@ -57,6 +57,13 @@ def merchant(db):
     return api(raw)
 
 
+@pytest.fixture(params=["v2", "v3"])
+def versioned(request, db) -> tuple[APIClient, str]:
+    """A merchant whose application creates orders with Create Order v2, then v3."""
+    application = ApplicationFactory(order_api_version=request.param)
+    return api(api_key_factory(application=application)[1]), request.param
+
+
 def create(client: APIClient, **extra: Any) -> Any:
     return client.post("/api/v1/orders", order_body(**extra), format="json")
 
@@ -152,9 +159,10 @@ def test_binance_refusal_is_a_502_that_names_binance_code(merchant, sandbox):
 
 # -- unknown outcomes ---------------------------------------------------------------------------
 @pytest.mark.django_db
-def test_a_5xx_before_processing_is_queried_then_retried_once(merchant, sandbox):
+def test_a_5xx_before_processing_is_queried_then_retried_once(versioned, sandbox):
+    merchant, version = versioned
     trade_no = uuid.uuid4().hex
-    sandbox.fault(mode="500", count=1, path="/v2/order")
+    sandbox.fault(mode="500", count=1, path=f"/{version}/order")
 
     response = create(merchant, merchantTradeNo=trade_no)
 
@@ -163,14 +171,15 @@ def test_a_5xx_before_processing_is_queried_then_retried_once(merchant, sandbox)
         e.detail["path"].rsplit("/openapi", 1)[1]
         for e in OrderEvent.objects.filter(order__merchant_trade_no=trade_no, kind="binance_call")
     ]
-    assert paths == ["/v2/order", "/v2/order/query", "/v2/order"]
+    assert paths == [f"/{version}/order", "/v2/order/query", f"/{version}/order"]
     assert sandbox.order(trade_no)["prepayId"] == response.json()["prepayId"]
 
 
 @pytest.mark.django_db
-def test_an_answer_lost_after_binance_created_the_order_never_creates_a_second(merchant, sandbox):
+def test_an_answer_lost_after_binance_created_the_order_never_creates_a_second(versioned, sandbox):
+    merchant, version = versioned
     trade_no = uuid.uuid4().hex
-    sandbox.fault(mode="500", count=1, path="/v2/order", apply=True)
+    sandbox.fault(mode="500", count=1, path=f"/{version}/order", apply=True)
 
     response = create(merchant, merchantTradeNo=trade_no)
 
@@ -181,7 +190,7 @@ def test_an_answer_lost_after_binance_created_the_order_never_creates_a_second(m
     # Exactly one Binance order, and it was closed so nobody can pay what we cannot show.
     remote = sandbox.order(trade_no)
     assert remote["status"] == "CANCELED"
-    creates = OrderEvent.objects.filter(order=order, detail__path__endswith="/v2/order")
+    creates = OrderEvent.objects.filter(order=order, detail__path__endswith=f"/{version}/order")
     assert creates.count() == 1
 
 
@@ -419,3 +428,117 @@ def test_account_share_request_and_status(merchant, sandbox):
     assert merchant.get("/api/v1/account-shares/share0001").json()["requestId"] == "share0001"
     stranger = api(api_key_factory()[1])
     assert stranger.get("/api/v1/account-shares/share0001").status_code == 404
+
+
+# -- Create Order v2 or v3, per client application ------------------------------------------------
+GOODS = {"goodsType": "01", "goodsCategory": "D000", "referenceGoodsId": "g", "goodsName": "G"}
+BASKET = [
+    {**GOODS, "referenceGoodsId": "c1", "goodsName": "Croissant"},
+    {**GOODS, "referenceGoodsId": "k1", "goodsName": "Coffee"},
+]
+
+
+def versioned_merchant(version: str) -> APIClient:
+    application = ApplicationFactory(order_api_version=version)
+    return api(api_key_factory(application=application)[1])
+
+
+@pytest.mark.django_db
+def test_a_v3_application_sends_goods_details_and_a_description_to_v3(sandbox):
+    body = order_body(description="Breakfast box", goodsDetails=BASKET)
+    body.pop("goods")
+
+    response = versioned_merchant("v3").post("/api/v1/orders", body, format="json")
+
+    assert response.status_code == 201, response.json()
+    answer = response.json()
+    assert (answer["apiVersion"], answer["description"]) == ("v3", "Breakfast box")
+    assert [g["goodsName"] for g in answer["goodsDetails"]] == ["Croissant", "Coffee"]
+    assert answer["goods"]["goodsName"] == "Croissant"
+    order = Order.objects.get(merchant_trade_no=answer["merchantTradeNo"])
+    sent = order.request_payload
+    assert "goods" not in sent and [g["referenceGoodsId"] for g in sent["goodsDetails"]] == [
+        "c1",
+        "k1",
+    ]
+    [call] = OrderEvent.objects.filter(order=order, kind="binance_call")
+    assert call.detail["path"].endswith("/v3/order")
+    remote = sandbox.order(answer["merchantTradeNo"])
+    assert remote["apiVersion"] == "v3" and remote["prepayId"] == answer["prepayId"]
+
+
+@pytest.mark.django_db
+def test_a_v3_order_without_a_description_gets_its_first_goods_name(sandbox):
+    response = versioned_merchant("v3").post("/api/v1/orders", order_body(), format="json")
+
+    assert response.status_code == 201, response.json()
+    order = Order.objects.get(merchant_trade_no=response.json()["merchantTradeNo"])
+    assert order.request_payload["description"] == "Ice Cream"
+    assert order.request_payload["goodsDetails"] == [order.goods]
+
+
+@pytest.mark.django_db
+def test_a_v2_application_sends_one_goods_item_to_v2(sandbox):
+    body = order_body(goodsDetails=BASKET[:1])
+    body.pop("goods")
+
+    response = versioned_merchant("v2").post("/api/v1/orders", body, format="json")
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["apiVersion"] == "v2"
+    order = Order.objects.get(merchant_trade_no=response.json()["merchantTradeNo"])
+    assert order.request_payload["goods"]["goodsName"] == "Croissant"
+    assert "goodsDetails" not in order.request_payload
+    assert "description" not in order.request_payload
+    [call] = OrderEvent.objects.filter(order=order, kind="binance_call")
+    assert call.detail["path"].endswith("/v2/order")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("extra", "field", "fragment"),
+    [
+        ({"description": "Box"}, "description", "only v3 orders take it"),
+        ({"qrCodeReferId": "219129167241265152"}, "qrCodeReferId", "only v3 orders take it"),
+        ({"goodsDetails": BASKET, "goods": None}, "goodsDetails", "one item on a v2 order"),
+    ],
+)
+def test_a_v2_application_refuses_what_only_v3_takes(sandbox, extra, field, fragment):
+    body = {**order_body(), **extra}
+    if body.get("goods") is None:
+        body.pop("goods")
+
+    response = versioned_merchant("v2").post("/api/v1/orders", body, format="json")
+
+    assert response.status_code == 400
+    fields = response.json()["error"]["fields"]
+    assert any(fragment in message for message in fields[field]), fields
+    assert not Order.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("change", "field", "fragment"),
+    [
+        ({"goodsDetails": BASKET}, "goodsDetails", "must not be combined with goods"),
+        ({"goods": None}, "goods", "is required (or goodsDetails"),
+        ({"goods": None, "goodsDetails": []}, "goodsDetails", "at least one goods item"),
+        ({"goods": None, "goodsDetails": {}}, "goodsDetails", "must be an array"),
+        ({"goods": None, "goodsDetails": [GOODS] * 101}, "goodsDetails", "at most 100"),
+        ({"goods": None, "goodsDetails": [{"goodsName": "x"}]}, "goodsDetails.0.goodsType", ""),
+        ({"qrCodeReferId": "abc"}, "qrCodeReferId", "must be digits"),
+        ({"description": "x" * 257}, "description", "256"),
+    ],
+)
+def test_v3_input_is_checked_before_any_call(sandbox, change, field, fragment):
+    body = {**order_body(), **change}
+    if body.get("goods") is None:
+        body.pop("goods")
+
+    response = versioned_merchant("v3").post("/api/v1/orders", body, format="json")
+
+    assert response.status_code == 400, response.json()
+    fields = response.json()["error"]["fields"]
+    assert field in fields, fields
+    assert fragment in " ".join(fields[field])
+    assert not Order.objects.exists()

@@ -175,12 +175,15 @@ def test_a_binance_outage_is_an_error_that_waits_and_never_expires_an_order(sand
 
 
 @pytest_live
-def test_an_order_whose_creation_is_unknown_is_queried_then_created_once(sandbox, monkeypatch):
+@pytest.mark.parametrize("version", ["v2", "v3"])
+def test_an_order_whose_creation_is_unknown_is_queried_then_created_once(
+    sandbox, monkeypatch, version
+):
     from orders.services import orders as order_services
 
     monkeypatch.setattr(order_services, "_schedule_resolution", lambda *a, **k: None)
-    sandbox.fault(mode="500", count=2, path="/v2/order")
-    client = merchant_api()
+    sandbox.fault(mode="500", count=2, path=f"/{version}/order")
+    client = merchant_api(version)
     trade_no = uuid.uuid4().hex
     from tests.orders.test_apis import order_body
 

@@ -153,7 +153,11 @@ def test_request_schemas_describe_the_validation_rules():
     schemas = openapi()["components"]["schemas"]
     order = schemas["CreateOrderRequest"]["properties"]
 
-    assert set(schemas["CreateOrderRequest"]["required"]) == {"env", "goods"}
+    # goods or goodsDetails: one of the two (a cross-field rule, not a JSON Schema "required").
+    assert set(schemas["CreateOrderRequest"]["required"]) == {"env"}
+    assert {"goods", "goodsDetails", "description", "qrCodeReferId"} <= set(
+        schemas["CreateOrderRequest"]["properties"]
+    )
     assert order["goods"] == {"$ref": "#/components/schemas/OrderGoodsRequest"}
     assert order["merchantTradeNo"]["maxLength"] == 32
     assert order["merchantTradeNo"]["pattern"] == "^(?:[A-Za-z0-9]+)$"

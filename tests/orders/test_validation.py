@@ -239,7 +239,8 @@ BAD_FIELDS = [
     ),
     # goods
     bad({"goods": DELETE}, "goods", "is required"),
-    bad({"goods": None}, "goods", "must not be null"),
+    # goods is optional now (goodsDetails may replace it): null means absent, and one is required.
+    bad({"goods": None}, "goods", "is required (or goodsDetails"),
     bad({"goods": [{"goodsName": "x"}]}, "goods", "must be a JSON object, not an array"),
     bad({"goods.goodsType": "03"}, "goods.goodsType", "must be one of 01, 02"),
     bad({"goods.goodsType": 1}, "goods.goodsType", "must be a string, not an integer"),

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from orders.models import Order
-from tests.factories import api_key_factory, new_prepay_id
+from tests.factories import ApplicationFactory, api_key_factory, new_prepay_id
 
 WEBHOOK_PATH = "/webhooks/binance-pay/"
 
@@ -167,12 +167,14 @@ def meta(headers: dict[str, str]) -> dict[str, str]:
     return {"HTTP_" + name.upper().replace("-", "_"): value for name, value in headers.items()}
 
 
-def merchant_api() -> Any:
-    """A merchant API client with a fresh key (and so fresh rate limits)."""
+def merchant_api(api_version: str = "v3") -> Any:
+    """A merchant API client with a fresh key (and so fresh rate limits) of a new application
+    whose orders use Create Order `api_version`."""
     from rest_framework.test import APIClient
 
+    application = ApplicationFactory(order_api_version=api_version)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_factory()[1]}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_factory(application=application)[1]}")
     return client
 
 

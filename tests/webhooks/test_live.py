@@ -166,12 +166,13 @@ def test_a_payment_reaches_paid_through_webhook_and_worker_within_a_second(stack
     assert log["log"][-1]["response"] == SUCCESS.decode()
 
 
-def test_a_webhook_before_the_create_answer_wins_and_the_answer_keeps_it(stack, sandbox):
+@pytest.mark.parametrize("version", ["v2", "v3"])
+def test_a_webhook_before_the_create_answer_wins_and_the_answer_keeps_it(stack, sandbox, version):
     """RELIABILITY b.2 #14: Create Order held 3 s at the sandbox (already applied); the payment's
     webhook arrives meanwhile."""
-    client = merchant_api()
+    client = merchant_api(version)
     trade_no = timezone.now().strftime("late%H%M%S%f")
-    sandbox.fault(mode="delay", seconds=3, apply=True, path="/v2/order")
+    sandbox.fault(mode="delay", seconds=3, apply=True, path=f"/{version}/order")
     result: dict[str, Any] = {}
 
     def create() -> None:
