@@ -5,7 +5,7 @@ Nothing here changes what the API does; the views apply these decorators.
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 
 from notifications.serializers import (
@@ -93,7 +93,16 @@ EVENTS_LIST = extend_schema(
     "`order.flagged`, `refund.succeeded`, `refund.rejected`, `account_share.completed`. "
     "`data` is the resource when the event happened. Cursor pages of 20 (`pageSize` up to "
     "100): follow `next`. Kept 30 days. Scope `events:read`.",
-    parameters=[EventListFilterSerializer, *docs.ERROR_HEADERS],
+    parameters=[
+        EventListFilterSerializer,
+        OpenApiParameter(
+            "cursor", str, description="From a page's `next` or `previous` link (opaque)."
+        ),
+        OpenApiParameter(
+            "pageSize", {"type": "integer", "minimum": 1, "maximum": 100}, description="1 to 100."
+        ),
+        *docs.ERROR_HEADERS,
+    ],
     responses=docs.responses(
         {
             200: OpenApiResponse(

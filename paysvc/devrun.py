@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import os
 import shlex
 import shutil
@@ -38,6 +39,8 @@ from sandbox.config import DEMO_API_KEY, DEMO_SECRET_KEY
 BASE_DIR = Path(__file__).resolve().parent.parent
 COLOURS = {"sandbox": "35", "web": "36", "worker": "33", "beat": "32"}
 READY_TIMEOUT_SECONDS = 90
+# The sandbox receiver the demo application's webhook endpoint points at (sandbox/receiver.py).
+DEMO_RECEIVER = "demo"
 STOP_TIMEOUT_SECONDS = 10
 # Signals whose handler GNU make resets to the default when it receives them (see parent_watch).
 _FATAL_SIGNALS = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM)
@@ -151,6 +154,35 @@ def manage(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
+def demo_setup_values(output: str) -> dict[str, str]:
+    """The ``name: value`` lines demo_setup prints (the API key, the endpoint secret)."""
+    return dict(line.split(": ", 1) for line in output.splitlines() if ": " in line)
+
+
+def receiver_url(env: dict[str, str]) -> str:
+    """The sandbox's demo receiver: the demo application's webhook endpoint."""
+    return f"http://127.0.0.1:{env['SANDBOX_PORT']}/receiver/{DEMO_RECEIVER}"
+
+
+def receiver_register(env: dict[str, str], secret: str) -> None:
+    """Give the demo receiver the endpoint's secret, so that it can say "signature verified".
+
+    Through the sandbox's control API (the secret never reaches a log or the banner).
+    """
+    connection = http.client.HTTPConnection("127.0.0.1", int(env["SANDBOX_PORT"]), timeout=5)
+    headers = {"Content-Type": "application/json"}
+    if env.get("SANDBOX_CONTROL_TOKEN"):
+        headers["X-Sandbox-Token"] = env["SANDBOX_CONTROL_TOKEN"]
+    try:
+        body = json.dumps({"secrets": [secret]})
+        connection.request("PUT", f"/sandbox/receiver/{DEMO_RECEIVER}/secrets", body, headers)
+        status = connection.getresponse().status
+    finally:
+        connection.close()
+    if status != 200:
+        print(f"make run: the demo receiver refused its secret (HTTP {status})", file=sys.stderr)
+
+
 def pump(child: Child) -> None:
     """Copy a child's output to ours, each line prefixed with the child's name."""
     if child.process is None or child.process.stdout is None:
@@ -198,6 +230,7 @@ def banner(env: dict[str, str], api_key: str) -> str:
         ("Admin", f"{web}/{env.get('PAYSVC_ADMIN_PATH', 'admin/')}   (user demo / demo-password)"),
         ("Merchant API key", f"{api_key}   (demo key, all scopes; new each run)"),
         ("Sandbox", f"{sandbox}/   (a local Binance Pay: checkout pages, webhooks)"),
+        ("Merchant events", f"{sandbox}/receiver   (the demo shop's endpoint: signed, verified)"),
         ("Health", f"{web}/healthz   {web}/readyz"),
         ("Metrics", metrics),
         ("Binance Pay API", env["BINANCE_PAY_BASE_URL"]),
@@ -315,10 +348,8 @@ def main() -> int:
     shutil.rmtree(Path(env.get("PROMETHEUS_MULTIPROC_DIR") or var / "prometheus"), True)
     manage(env, "migrate", "--noinput", "-v", "0")
     manage(env, "collectstatic", "--noinput", "-v", "0")
-    demo = manage(env, "demo_setup")
-    api_key = next(
-        line.split(": ", 1)[1] for line in demo.splitlines() if line.startswith("demo API key")
-    )
+    demo = demo_setup_values(manage(env, "demo_setup", "--receiver-url", receiver_url(env)))
+    api_key = demo["demo API key"]
     procs = children(env)
     stopping = threading.Event()
 
@@ -335,6 +366,7 @@ def main() -> int:
     exit_code = 0
     ready = wait_ready(env, procs, stopping)
     if ready:
+        receiver_register(env, demo["demo endpoint secret"])
         # Last, after every child's start-up output, so that it stays on screen.
         time.sleep(0.5)
         print(banner(env, api_key), flush=True)

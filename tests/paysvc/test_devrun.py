@@ -7,12 +7,15 @@ loopback ports.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -78,6 +81,52 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+def _call(url: str, *, method: str = "GET", body: object = None, key: str = "") -> tuple:
+    headers = {"Content-Type": "application/json"}
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310 - loopback
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def demo_loop(env: dict[str, str], transcript: str) -> None:
+    """What the README promises a newcomer: an order created with the printed key and paid in
+    the sandbox is PAID, listed as order.paid, and arrives at the demo receiver verified."""
+    key = next(line.split()[3] for line in transcript.splitlines() if "Merchant API key" in line)
+    web, sandbox = (
+        f"http://127.0.0.1:{env['PAYSVC_PORT']}",
+        f"http://127.0.0.1:{env['SANDBOX_PORT']}",
+    )
+    from orders.schema.examples import MINIMAL_ORDER_REQUEST
+
+    status, text = _call(f"{web}/api/v1/orders", method="POST", body=MINIMAL_ORDER_REQUEST, key=key)
+    assert status == 201, text
+    order = json.loads(text)
+    assert order["apiVersion"] == "v3"
+    status, text = _call(
+        f"{sandbox}/sandbox/orders/{order['merchantTradeNo']}/pay", method="POST", body={}
+    )
+    assert status == 200, text
+
+    def delivered() -> dict | None:
+        status, text = _call(f"{sandbox}/sandbox/receiver/events?name=demo")
+        events = json.loads(text)["events"] if status == 200 else []
+        return next((e for e in events if e["eventType"] == "order.paid"), None)
+
+    assert wait_until(lambda: delivered() is not None, timeout=60), transcript[-3000:]
+    assert delivered()["result"] == "signature verified"
+    assert delivered()["merchantTradeNo"] == order["merchantTradeNo"]
+    status, text = _call(f"{web}/api/v1/events?type=order.paid", key=key)
+    assert [e["data"]["merchantTradeNo"] for e in json.loads(text)["results"]] == [
+        order["merchantTradeNo"]
+    ]
+
+
 def test_make_run_prints_the_banner_last_and_sigint_to_make_stops_every_process(tmp_path):
     env = launcher_env(tmp_path)
     # The terminal transcript of make run, not a log: the banner shows the demo key on purpose.
@@ -94,6 +143,7 @@ def test_make_run_prints_the_banner_last_and_sigint_to_make_stops_every_process(
         processes = _children_of(make.pid)
         # launcher, sandbox (master + 2 workers), gunicorn (master + 2), worker (main + 2), beat
         assert len(processes) >= 9, processes
+        demo_loop(env, output.read_text())
 
         make.send_signal(signal.SIGINT)  # to make's pid only, not its process group
         make.wait(timeout=60)
