@@ -52,7 +52,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         api_key = api_key_get_active_by_raw(raw_key=raw_key)
         if api_key is None:
             # The prefix is logged to tell operators which (e.g. revoked) key is still in use.
-            logger.info("refused api key prefix=%s", display_prefix(raw_key))
+            logger.info("refused api key", extra={"prefix": display_prefix(raw_key)})
             raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
 
         api_key_touch(api_key=api_key)

@@ -71,7 +71,10 @@ def application_create(
     )
     application.full_clean()
     application.save(force_insert=True)
-    logger.info("client application created id=%s name=%s", application.pk, application.name)
+    logger.info(
+        "client application created",
+        extra={"application": application.pk, "applicationName": application.name},
+    )
     return application
 
 
@@ -104,7 +107,10 @@ def application_update(
         setattr(application, field, value)
     application.full_clean()
     application.save(update_fields=list(changes))
-    logger.info("client application updated id=%s fields=%s", application.pk, sorted(changes))
+    logger.info(
+        "client application updated",
+        extra={"application": application.pk, "fields": ",".join(sorted(changes))},
+    )
     return application
 
 
@@ -116,7 +122,9 @@ def application_notification_secret_rotate(*, application: ClientApplication) ->
     secret = generate_notification_secret()
     application.notification_secret = secret
     application.save(update_fields=["notification_secret"])
-    logger.info("client application notification secret rotated id=%s", application.pk)
+    logger.info(
+        "client application notification secret rotated", extra={"application": application.pk}
+    )
     return secret
 
 
@@ -160,10 +168,12 @@ def api_key_create(
                 continue  # display-prefix collision: draw another key
             raise
         logger.info(
-            "api key created prefix=%s application=%s scopes=%s",
-            api_key.prefix,
-            application.pk,
-            ",".join(scope_list),
+            "api key created",
+            extra={
+                "prefix": api_key.prefix,
+                "application": application.pk,
+                "scopes": ",".join(scope_list),
+            },
         )
         return api_key, raw_key
     raise RuntimeError("could not draw an API key with an unused display prefix")
@@ -176,7 +186,9 @@ def api_key_revoke(*, api_key: ApiKey, by: AbstractBaseUser | None = None) -> Ap
     updated = ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=now)
     api_key.refresh_from_db(fields=["revoked_at"])
     if updated:
-        logger.info("api key revoked prefix=%s by_user=%s", api_key.prefix, getattr(by, "pk", None))
+        logger.info(
+            "api key revoked", extra={"prefix": api_key.prefix, "byUser": getattr(by, "pk", None)}
+        )
     return api_key
 
 
@@ -199,7 +211,11 @@ def api_key_touch(*, api_key: ApiKey) -> bool:
                 .update(last_used_at=now)
             )
     except DatabaseError:
-        logger.warning("could not record use of api key prefix=%s", api_key.prefix, exc_info=True)
+        logger.warning(
+            "could not record the use of an api key",
+            extra={"prefix": api_key.prefix},
+            exc_info=True,
+        )
         return False
     if updated:
         api_key.last_used_at = now

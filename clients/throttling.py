@@ -60,7 +60,7 @@ class ApiKeyRateThrottle(BaseThrottle):
         if wait is None:
             return True
         self._wait = max(1.0, wait)
-        logger.info("rate limited scope=%s prefix=%s", self.scope, api_key.prefix)
+        logger.info("rate limited", extra={"scope": self.scope, "prefix": api_key.prefix})
         return False
 
     def wait(self) -> float | None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.http import Http404
 from rest_framework import status as http
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -41,6 +41,14 @@ class EventPagination(CursorPagination):
     page_size = 20
     page_size_query_param = "pageSize"
     max_page_size = 100
+
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> Any:
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except NotFound as exc:  # DRF's answer to a cursor it cannot read: bad input, say which
+            raise ValidationError(
+                {"cursor": ["is not a cursor from this list's next or previous link"]}
+            ) from exc
 
 
 class EventListApi(MerchantApi):

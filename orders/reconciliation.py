@@ -141,14 +141,16 @@ def order_reconcile(*, order_id: int) -> str:
     _schedule(Order, order.pk, next_at)
     metrics.RECONCILIATIONS.labels("order", outcome).inc()
     logger.info(
-        "reconciled order merchantTradeNo=%s prepayId=%s %s -> %s outcome=%s next=%s%s",
-        order.merchant_trade_no,
-        order.prepay_id,
-        before,
-        order.status,
-        outcome,
-        next_at.isoformat() if next_at else "-",
-        f" error={error}" if error else "",
+        "reconciled order",
+        extra={
+            "merchantTradeNo": order.merchant_trade_no,
+            "prepayId": order.prepay_id,
+            "from": before,
+            "to": order.status,
+            "outcome": outcome,
+            "next": next_at.isoformat() if next_at else None,
+            "error": error or None,
+        },
     )
     return outcome
 
@@ -193,13 +195,15 @@ def refund_reconcile(*, refund_id: int) -> str:
     _schedule(Refund, refund.pk, next_at)
     metrics.RECONCILIATIONS.labels("refund", outcome).inc()
     logger.info(
-        "reconciled refund refundRequestId=%s merchantTradeNo=%s %s -> %s outcome=%s%s",
-        refund.refund_request_id,
-        refund.order.merchant_trade_no,
-        before,
-        refund.status,
-        outcome,
-        f" error={error}" if error else "",
+        "reconciled refund",
+        extra={
+            "refundRequestId": refund.refund_request_id,
+            "merchantTradeNo": refund.order.merchant_trade_no,
+            "from": before,
+            "to": refund.status,
+            "outcome": outcome,
+            "error": error or None,
+        },
     )
     return outcome
 

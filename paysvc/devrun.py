@@ -83,6 +83,8 @@ def demo_defaults() -> dict[str, str]:
         "SANDBOX_API_KEY": DEMO_API_KEY,
         "SANDBOX_SECRET_KEY": DEMO_SECRET_KEY,
         "SANDBOX_WEBHOOK_URL": webhook_url,
+        # The sandbox's state lives with paysvc's (PAYSVC_VAR_DIR), not always under ./var.
+        "SANDBOX_DB_PATH": str(var_dir(dict(os.environ)) / "sandbox.sqlite3"),
         "PAYSVC_ALLOW_PRIVATE_URLS": "1",  # everything runs on 127.0.0.1 here
         "PYTHONUNBUFFERED": "1",
     }

@@ -55,11 +55,13 @@ def _on_call(record: CallRecord) -> None:
         record.duration_ms / 1000
     )
     logger.info(
-        "binance call %s status=%s ms=%.1f error=%s",
-        record.path,
-        record.http_status,
-        record.duration_ms,
-        type(record.error).__name__ if record.error else "-",
+        "binance call",
+        extra={
+            "path": record.path,
+            "httpStatus": record.http_status,
+            "ms": round(record.duration_ms, 1),
+            "error": type(record.error).__name__ if record.error else None,
+        },
     )
 
 

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("PAYSVC_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -57,6 +58,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every log line of the request, and the tasks it publishes, carry its id.
+    "paysvc.logs.CorrelationIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -149,6 +152,8 @@ else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Workers log through the LOGGING below (structured, with the correlation id), not Celery's own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -408,13 +413,26 @@ or expired; flagged for staff). Refunds: `REQUESTED`, `REFUND_PENDING`, `REFUND_
 
 # --- Logging -------------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# "plain" (time level logger [correlation id] message key=value ...) or "json" (one object per
+# line, for a log pipeline): paysvc/logs.py.
+PAYSVC_LOG_FORMAT = env.str("PAYSVC_LOG_FORMAT", default="plain")
+if PAYSVC_LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"PAYSVC_LOG_FORMAT={PAYSVC_LOG_FORMAT!r}: use plain or json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"correlation": {"()": "paysvc.logs.CorrelationFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "plain": {"()": "paysvc.logs.PlainFormatter"},
+        "json": {"()": "paysvc.logs.JsonFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": PAYSVC_LOG_FORMAT,
+            "filters": ["correlation"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

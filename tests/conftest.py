@@ -174,3 +174,12 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 
 
 _LEAKS = pytest.StashKey[tuple[list[leakcheck.Leak], int, int]]()
+
+
+@pytest.fixture(autouse=True)
+def _caplog_with_fields(caplog: pytest.LogCaptureFixture) -> None:
+    """`caplog.text` in the service's format, fields included (paysvc/logs.py): a test that a
+    value is (not) logged must see the record's fields, not only its message."""
+    from paysvc.logs import PlainFormatter
+
+    caplog.handler.setFormatter(PlainFormatter())

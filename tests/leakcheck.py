@@ -236,4 +236,7 @@ class SessionLog(logging.FileHandler):
     def __init__(self, path: Path) -> None:
         super().__init__(path, encoding="utf-8", delay=False)
         self.setLevel(logging.NOTSET)
-        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        # The service's own format: a record's fields (extra=) are written and scanned too.
+        from paysvc.logs import PlainFormatter
+
+        self.setFormatter(PlainFormatter())

@@ -60,7 +60,7 @@ def notification_deliver(*, notification_id: int) -> NotificationAttempt | None:
         locked_until=now + dt.timedelta(seconds=LOCK_SECONDS)
     )
     if not claimed:
-        logger.debug("notification id=%s not due, being sent, or finished", notification_id)
+        logger.debug("delivery not due, being sent, or finished", extra={"id": notification_id})
         return None
     notification = Notification.objects.select_related(
         "event", "event__application", "event__order", "event__account_share", "endpoint"
@@ -122,7 +122,7 @@ def notifications_dispatch_due(*, limit: int = DISPATCH_BATCH) -> int:
             for pk in ids:
                 transaction.on_commit(partial(enqueue_delivery, pk))
     if ids:
-        logger.info("notifications dispatched count=%s", len(ids))
+        logger.info("deliveries dispatched", extra={"count": len(ids)})
     return len(ids)
 
 
@@ -155,10 +155,8 @@ def notification_redeliver(
     Event.objects.filter(pk=row.event_id).update(delivery_status=DeliveryStatus.PENDING)
     transaction.on_commit(partial(enqueue_delivery, row.pk))
     logger.info(
-        "notification redelivery requested delivery=%s event=%s by=%s",
-        row.public_id,
-        row.event_id,
-        username,
+        "redelivery requested",
+        extra={"delivery": row.public_id, "eventRowId": row.event_id, "by": username},
     )
     return row
 
@@ -243,18 +241,19 @@ def _observe(
         CALLBACK_DELIVERIES.labels(outcome="gave_up").inc()
     logger.log(
         logging.INFO if result.ok else logging.WARNING,
-        "notification attempt delivery=%s event=%s type=%s ref=%s attempt=%s status=%s "
-        "duration_ms=%s outcome=%s error=%r gave_up=%s",
-        notification.public_id,
-        notification.event.public_id,
-        notification.event.event_type,
-        _reference(notification),
-        notification.attempts + 1,
-        attempt.status_code,
-        attempt.duration_ms,
-        outcome,
-        attempt.error,
-        gave_up,
+        "delivery attempt",
+        extra={
+            "delivery": notification.public_id,
+            "event": notification.event.public_id,
+            "type": notification.event.event_type,
+            "ref": _reference(notification),
+            "attempt": notification.attempts + 1,
+            "httpStatus": attempt.status_code,
+            "ms": attempt.duration_ms,
+            "outcome": outcome,
+            "error": attempt.error or None,
+            "gaveUp": gave_up,
+        },
     )
 
 
@@ -297,7 +296,6 @@ def enqueue_delivery(notification_id: int) -> None:
         deliver.apply_async((notification_id,), retry=False)
     except Exception as exc:  # any broker failure; the row stays due and dispatch_due enqueues it
         logger.warning(
-            "could not enqueue notification id=%s (%s); dispatch_due will",
-            notification_id,
-            type(exc).__name__,
+            "could not enqueue a delivery; dispatch_due will",
+            extra={"id": notification_id, "error": type(exc).__name__},
         )

@@ -83,10 +83,12 @@ def webhook_endpoint_create(
             secret=generate_endpoint_secret(),
         )
     logger.info(
-        "webhook endpoint created endpoint=%s application=%s events=%s",
-        endpoint.public_id,
-        application.pk,
-        ",".join(endpoint.event_types),
+        "webhook endpoint created",
+        extra={
+            "endpoint": endpoint.public_id,
+            "application": application.pk,
+            "eventTypes": ",".join(endpoint.event_types),
+        },
     )
     return endpoint
 
@@ -102,7 +104,8 @@ def webhook_endpoint_update(
     if fields:
         endpoint.save(update_fields=[*fields, "updated_at"])
         logger.info(
-            "webhook endpoint changed endpoint=%s fields=%s", endpoint.public_id, ",".join(fields)
+            "webhook endpoint changed",
+            extra={"endpoint": endpoint.public_id, "fields": ",".join(fields)},
         )
     return endpoint
 
@@ -127,7 +130,9 @@ def webhook_endpoint_delete(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
         events_delivery_status_refresh(
             event_ids=Notification.objects.filter(endpoint=endpoint).values("event_id")
         )
-    logger.info("webhook endpoint deleted endpoint=%s stopped=%s", endpoint.public_id, stopped)
+    logger.info(
+        "webhook endpoint deleted", extra={"endpoint": endpoint.public_id, "stopped": stopped}
+    )
     return endpoint
 
 
@@ -147,8 +152,7 @@ def webhook_endpoint_rotate_secret(
         update_fields=["secret", "previous_secret", "previous_secret_expires_at", "updated_at"]
     )
     logger.info(
-        "webhook endpoint secret rotated endpoint=%s overlap_s=%d",
-        row.public_id,
-        overlap.total_seconds(),
+        "webhook endpoint secret rotated",
+        extra={"endpoint": row.public_id, "overlapSeconds": int(overlap.total_seconds())},
     )
     return row

@@ -74,11 +74,13 @@ def event_emit(
     )
     deliveries = _deliveries_create(event=event, legacy_url=legacy_url, now=now)
     logger.info(
-        "event emitted event=%s type=%s deliveries=%d hosts=%s",
-        event_id,
-        event_type,
-        len(deliveries),
-        ",".join(_host(d.url) for d in deliveries) or "-",
+        "event emitted",
+        extra={
+            "event": event_id,
+            "type": event_type,
+            "deliveries": len(deliveries),
+            "hosts": ",".join(_host(d.url) for d in deliveries) or None,
+        },
     )
     return event
 
@@ -168,7 +170,9 @@ def event_redeliver(
         Event.objects.filter(pk=event.pk).update(delivery_status=DeliveryStatus.PENDING)
         for delivery in made:
             transaction.on_commit(partial(enqueue_delivery, delivery.pk))
-    logger.info("event redelivery event=%s by=%s deliveries=%d", event.public_id, by, len(made))
+    logger.info(
+        "event redelivery", extra={"event": event.public_id, "by": by, "deliveries": len(made)}
+    )
     return made
 
 
@@ -192,7 +196,7 @@ def events_prune(*, now: dt.datetime | None = None, batch: int = PRUNE_BATCH) ->
             Event.objects.filter(pk__in=ids).delete()
         deleted += len(ids)
     if deleted:
-        logger.info("events pruned count=%d older_than=%s", deleted, cutoff.isoformat())
+        logger.info("events pruned", extra={"count": deleted, "olderThan": cutoff.isoformat()})
     return deleted
 
 

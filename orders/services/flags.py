@@ -34,10 +34,12 @@ def order_flag(*, order_id: int, reason: str, source: str, actor: str = "") -> O
         order=order, kind=EventKind.NOTE, source=source, actor=actor, summary=f"flagged: {reason}"
     )
     logger.warning(
-        "order flagged merchantTradeNo=%s prepayId=%s source=%s: %s",
-        order.merchant_trade_no,
-        order.prepay_id,
-        source,
-        reason,
+        "order flagged",
+        extra={
+            "merchantTradeNo": order.merchant_trade_no,
+            "prepayId": order.prepay_id,
+            "source": source,
+            "reason": reason,
+        },
     )
     return order

@@ -246,7 +246,10 @@ def _query_after_unknown(*, order: Order, gateway: BinanceGateway, schedule: boo
         try:
             gateway.close_order(merchant_trade_no=order.merchant_trade_no)
         except (BinanceRefused, BinanceUnavailable):
-            logger.warning("closing order %s with lost links failed", order.merchant_trade_no)
+            logger.warning(
+                "closing an order whose links were lost failed",
+                extra={"merchantTradeNo": order.merchant_trade_no},
+            )
     raise BinanceRefused(
         "Binance created the order but its answer (with the checkout links) was lost; paysvc "
         "closed it. Create a new order with a new merchantTradeNo.",

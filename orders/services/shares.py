@@ -98,11 +98,13 @@ def account_share_complete(
         update_fields.append("share_id")
     share.save(update_fields=update_fields)
     logger.info(
-        "account share %s -> SHARED source=%s requestId=%s shareId=%s",
-        previous,
-        source,
-        share.request_id,
-        share.share_id,
+        "account share shared",
+        extra={
+            "from": previous,
+            "source": source,
+            "requestId": share.request_id,
+            "shareId": share.share_id,
+        },
     )
     account_share_event_emit(share=share)
     return share

@@ -79,12 +79,14 @@ def order_status_apply(
             summary=f"{previous} -> {target}" + (f": {reason}" if reason else ""),
         )
         logger.info(
-            "order status %s -> %s source=%s merchantTradeNo=%s prepayId=%s",
-            previous,
-            target,
-            source,
-            order.merchant_trade_no,
-            order.prepay_id,
+            "order status changed",
+            extra={
+                "from": previous,
+                "to": target,
+                "source": source,
+                "merchantTradeNo": order.merchant_trade_no,
+                "prepayId": order.prepay_id,
+            },
         )
     else:
         order_event_record(

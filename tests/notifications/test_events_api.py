@@ -91,6 +91,7 @@ def test_filters_by_type_time_and_delivery_status(api, application):
         ({"deliveryStatus": "lost"}, "deliveryStatus"),
         ({"createdFrom": "yesterday"}, "createdFrom"),
         ({"createdFrom": "2025-02-01T00:00:00Z", "createdTo": "2025-01-01T00:00:00Z"}, "createdTo"),
+        ({"cursor": "not-a-cursor"}, "cursor"),
     ],
 )
 def test_bad_filters_name_the_field(api, query, field):

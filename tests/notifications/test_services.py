@@ -592,7 +592,7 @@ def test_logs_name_the_event_but_never_the_secret_signature_or_url_path(
     text = caplog.text
     assert notification.public_id in text
     assert order.merchant_trade_no in text
-    assert "attempt=1 status=500" in text
+    assert "attempt=1 httpStatus=500" in text
     assert order.application.notification_secret not in text
     assert "v1=" not in text
     assert "/hooks/paysvc" not in text

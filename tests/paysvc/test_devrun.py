@@ -116,7 +116,8 @@ def demo_loop(env: dict[str, str], transcript: str) -> None:
     def delivered() -> dict | None:
         status, text = _call(f"{sandbox}/sandbox/receiver/events?name=demo")
         events = json.loads(text)["events"] if status == 200 else []
-        return next((e for e in events if e["eventType"] == "order.paid"), None)
+        paid = [e for e in events if e["eventType"] == "order.paid"]
+        return next((e for e in paid if e["merchantTradeNo"] == order["merchantTradeNo"]), None)
 
     assert wait_until(lambda: delivered() is not None, timeout=60), transcript[-3000:]
     assert delivered()["result"] == "signature verified"

@@ -156,14 +156,26 @@ def test_a_payment_reaches_paid_through_webhook_and_worker_within_a_second(stack
     elapsed = time.monotonic() - started
 
     assert paid, stack.log_tail()
+    # A figure, not a gate: latency targets are measured by bench/ (make bench).
     print(f"\npay -> PAID through sandbox webhook, gunicorn and worker: {elapsed:.3f} s")
-    assert elapsed < 2.0  # ~0.1-0.3 s measured; the target is ~1 s
     event = WebhookEvent.objects.get(merchant_trade_no=trade_no)
     assert event.status == EventStatus.PROCESSED
     assert paid_transitions(order__merchant_trade_no=trade_no, source="webhook") == 1
     log = sandbox.control("GET", f"/webhooks?merchantTradeNo={trade_no}")[1]["webhooks"][0]
     assert log["state"] == "delivered"
     assert log["log"][-1]["response"] == SUCCESS.decode()
+    # One correlation id from the intake request to the task that processed it (paysvc/logs.py).
+    stored = correlation_of(stack.logs / "gunicorn.log", "webhook stored", trade_no)
+    processed = correlation_of(stack.logs / "worker.log", "webhook event processed", trade_no)
+    assert stored != "-" and stored == processed, stack.log_tail()
+
+
+def correlation_of(log: Path, message: str, trade_no: str) -> str:
+    """The [correlation id] of the line with `message` about `trade_no`."""
+    for line in log.read_text(errors="replace").splitlines():
+        if f"] {message}" in line and f"merchantTradeNo={trade_no}" in line:
+            return line.split(" [", 1)[1].split("]", 1)[0]
+    raise AssertionError(f"no {message!r} line for {trade_no} in {log.name}")
 
 
 @pytest.mark.parametrize("version", ["v2", "v3"])

@@ -63,11 +63,13 @@ def pay_success(event: WebhookEvent, notification: WebhookNotification) -> Outco
         )
         order_flag(order_id=order.pk, reason=reason, source=SOURCE)
         logger.warning(
-            "webhook amount mismatch merchantTradeNo=%s prepayId=%s bizIdStr=%s: %s",
-            order.merchant_trade_no,
-            order.prepay_id,
-            notification.biz_id_str,
-            reason,
+            "webhook amount mismatch",
+            extra={
+                "merchantTradeNo": order.merchant_trade_no,
+                "prepayId": order.prepay_id,
+                "bizIdStr": notification.biz_id_str,
+                "reason": reason,
+            },
         )
         return Outcome(EventStatus.FLAGGED, reason)
     order = order_status_apply(

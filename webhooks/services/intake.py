@@ -71,17 +71,21 @@ def webhook_event_store(*, delivery: VerifiedDelivery) -> WebhookEvent | None:
                 dedupe_key=key,
             )
     except IntegrityError:
-        logger.info("webhook duplicate dedupeKey=%s bizIdStr=%s", key, notification.biz_id_str)
+        logger.info(
+            "webhook duplicate", extra={"dedupeKey": key, "bizIdStr": notification.biz_id_str}
+        )
         return None
     # Runs at once when committed already, else after the caller's commit.
     transaction.on_commit(partial(enqueue_processing, event.pk))
     logger.info(
-        "webhook stored event=%s bizType=%s bizStatus=%s bizIdStr=%s merchantTradeNo=%s",
-        event.pk,
-        event.biz_type,
-        event.biz_status,
-        event.biz_id_str,
-        event.merchant_trade_no or "-",
+        "webhook stored",
+        extra={
+            "event": event.pk,
+            "bizType": event.biz_type,
+            "bizStatus": event.biz_status,
+            "bizIdStr": event.biz_id_str,
+            "merchantTradeNo": event.merchant_trade_no or None,
+        },
     )
     return event
 

@@ -67,7 +67,7 @@ def webhook_event_process(*, event_id: int, final_attempt: bool = False) -> str 
     except BinanceRefused as exc:
         outcome = Outcome(EventStatus.FAILED, f"Binance refused: {exc}")
     except Exception as exc:
-        logger.exception("webhook event %s failed", event.pk)
+        logger.exception("webhook event failed", extra=_fields(event))
         outcome = Outcome(EventStatus.FAILED, f"{type(exc).__name__}: {exc}")
     return _record(event, outcome)
 
@@ -84,7 +84,7 @@ def webhook_event_reprocess(*, event_id: int) -> str | None:
 def _claim(event_id: int) -> WebhookEvent | None:
     event = WebhookEvent.objects.select_for_update().filter(pk=event_id).first()
     if event is None:
-        logger.warning("webhook event %s does not exist", event_id)
+        logger.warning("webhook event does not exist", extra={"event": event_id})
         return None
     if event.status in FINAL_STATUSES:
         return None
@@ -127,26 +127,15 @@ def _record(event: WebhookEvent, outcome: Outcome) -> str:
         metrics.WEBHOOK_PROCESSING_LAG.observe(age.total_seconds())
     log = logger.warning if status in (EventStatus.FAILED, EventStatus.FLAGGED) else logger.info
     log(
-        "webhook event %s %s bizType=%s bizStatus=%s bizIdStr=%s merchantTradeNo=%s attempt=%s: %s",
-        event.pk,
+        "webhook event %s",
         status,
-        event.biz_type,
-        event.biz_status,
-        event.biz_id_str,
-        event.merchant_trade_no or "-",
-        event.attempts,
-        note,
+        extra={**_fields(event), "outcome": status, "attempt": event.attempts, "note": note},
     )
     if status == EventStatus.ORPHAN and age > ORPHAN_ALERT_AFTER:
         logger.error(
-            "ALERT webhook event %s still orphan after %d min bizType=%s bizIdStr=%s "
-            "merchantTradeNo=%s: %s",
-            event.pk,
+            "ALERT webhook event still orphan after %d min",
             age.total_seconds() // 60,
-            event.biz_type,
-            event.biz_id_str,
-            event.merchant_trade_no or "-",
-            note,
+            extra={**_fields(event), "note": note},
         )
     return status
 
@@ -158,10 +147,15 @@ def _defer(event: WebhookEvent, exc: Exception) -> None:
         next_attempt_at=timezone.now() + dt.timedelta(seconds=TASK_RETRY_WINDOW_SECONDS),
     )
     metrics.WEBHOOK_EVENTS_PROCESSED.labels(biz_type_label(event.biz_type), "retry").inc()
-    logger.warning(
-        "webhook event %s will be retried bizIdStr=%s merchantTradeNo=%s: %s",
-        event.pk,
-        event.biz_id_str,
-        event.merchant_trade_no or "-",
-        exc,
-    )
+    logger.warning("webhook event will be retried", extra={**_fields(event), "error": str(exc)})
+
+
+def _fields(event: WebhookEvent) -> dict[str, object]:
+    """What identifies an event in a log line."""
+    return {
+        "event": event.pk,
+        "bizType": event.biz_type,
+        "bizStatus": event.biz_status,
+        "bizIdStr": event.biz_id_str,
+        "merchantTradeNo": event.merchant_trade_no or None,
+    }

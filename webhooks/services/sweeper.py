@@ -55,5 +55,8 @@ def webhook_events_sweep(*, limit: int = BATCH) -> int:
             break  # broker down: the lease expires and the next tick tries again
         published += 1
     if ids:
-        logger.info("webhook sweeper enqueued %s of %s waiting events", published, len(ids))
+        logger.info(
+            "webhook sweeper enqueued waiting events",
+            extra={"published": published, "due": len(ids)},
+        )
     return published
