@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
 from backoffice.charts import amount_text
-from backoffice.display import field_shown, money
+from backoffice.display import field_shown, id_shown, moment_shown, money
 from backoffice.ledger import ReadOnlyAdminMixin
 from campaigns.models import CustomerIdentifier, Task, TaskKind
 from campaigns.services import task_save
@@ -43,8 +43,8 @@ class TaskAdmin(admin.ModelAdmin):
         "kind",
         "threshold_shown",
         "currency",
-        "starts_at",
-        "ends_at",
+        "starts_at_moment",
+        "ends_at_moment",
         "is_active",
     )
     list_filter = ("is_active", "kind", "application")
@@ -66,6 +66,8 @@ class TaskAdmin(admin.ModelAdmin):
     )
 
     task_id_shown = field_shown("task_id", "Task ID")
+    starts_at_moment = moment_shown("starts_at", "Starts at")
+    ends_at_moment = moment_shown("ends_at", "Ends at")
 
     @admin.display(description="Threshold", ordering="threshold")
     def threshold_shown(self, obj: Task) -> SafeString | str:
@@ -87,7 +89,12 @@ class TaskAdmin(admin.ModelAdmin):
 
 @admin.register(CustomerIdentifier)
 class CustomerIdentifierAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("value", "kind", "chain", "customer_ref", "application", "created_at")
+    list_display = (
+        "value_shown", "kind", "chain", "customer_ref", "application", "created_at_moment",
+    )  # fmt: skip
     list_filter = ("kind", "application")
     search_fields = ("=value", "=customer_ref")
     list_select_related = ("application",)
+
+    value_shown = id_shown("value", "Value")
+    created_at_moment = moment_shown("created_at", "Created at")

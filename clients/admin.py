@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.debug import sensitive_variables
 
+from backoffice.display import moment_shown
 from clients.forms import ApiKeyCreateForm
 from clients.models import ApiKey, ClientApplication
 from clients.services import (
@@ -55,13 +56,20 @@ def _show_secret_once(
 
 @admin.register(ClientApplication)
 class ClientApplicationAdmin(admin.ModelAdmin):
-    list_display = ("name", "is_active", "default_notify_url", "active_keys", "created_at")
+    list_display = ("name", "is_active", "default_notify_url", "active_keys", "created_at_moment")
     list_filter = ("is_active",)
     search_fields = ("name",)
     fields = ("name", "default_notify_url", "is_active", "created_at")
     readonly_fields = ("created_at",)
     actions = ["rotate_notification_secret"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    # Labels: backoffice.display's convention (Django would write "Default notify url").
+    labels = {"default_notify_url": "Default notify URL"}
+
+    created_at_moment = moment_shown("created_at", "Created at")
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
+        return super().get_form(request, obj, change, labels=self.labels, **kwargs)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ClientApplication]:
         return (
@@ -153,9 +161,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
         "name",
         "application",
         "scope_list",
-        "created_at",
-        "last_used_at",
-        "revoked_at",
+        "created_at_moment",
+        "last_used_at_moment",
+        "revoked_at_moment",
     )
     list_filter = (RevokedFilter, "application")
     list_select_related = ("application",)
@@ -173,7 +181,11 @@ class ApiKeyAdmin(admin.ModelAdmin):
     readonly_fields = fields
     actions = ["revoke"]
 
-    @admin.display(description="scopes")
+    created_at_moment = moment_shown("created_at", "Created at")
+    last_used_at_moment = moment_shown("last_used_at", "Last used at")
+    revoked_at_moment = moment_shown("revoked_at", "Revoked at")
+
+    @admin.display(description="Scopes")
     def scope_list(self, obj: ApiKey) -> str:
         return ", ".join(obj.scopes)
 
