@@ -1,8 +1,10 @@
-"""Changelist filters shared by the admins: a from/to date range on any datetime field."""
+"""Changelist filters shared by the admins: a from/to date range on any datetime field, and a
+status filter that names each status as its badge does."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -68,3 +70,29 @@ class DateRangeFilter(admin.FieldListFilter):
             "reset": changelist.get_query_string(remove=[self.param_from, self.param_to]),
             "display": "",
         }
+
+
+def code_label(value: str, label: str) -> str:
+    """A status as the lists' badges show it (its code), with its description when that says
+    more: "PAID", "pending (next attempt scheduled)", "REFUND_PENDING: accepted by Binance, in
+    progress"."""
+    text = str(label)
+    if text.upper().replace(" ", "_") == value.upper():
+        return value
+    if text.lower().startswith(value.lower()):
+        return text
+    return f"{value}: {text}"
+
+
+class StatusFilter(admin.ChoicesFieldListFilter):
+    """A choices filter whose entries name the status codes the badges show (`code_label`),
+    rather than only their descriptions. Use: ``list_filter = (("status", StatusFilter),)``."""
+
+    def choices(self, changelist: Any) -> Iterator[dict[str, Any]]:
+        shown = iter(super().choices(changelist))
+        yield next(shown)  # "All"
+        for (value, label), choice in zip(self.field.flatchoices, shown, strict=False):
+            # With "Show counts" Django appends " (N)" to the label: keep it.
+            suffix = str(choice["display"])[len(str(label)) :]
+            yield {**choice, "display": code_label(str(value), label) + suffix}
+        yield from shown  # the "empty" entry of a nullable field

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.debug import sensitive_variables
 
+from backoffice.display import moment_shown
 from clients.forms import ApiKeyCreateForm
 from clients.models import ApiKey, ClientApplication
 from clients.services import (
@@ -57,7 +58,7 @@ def _show_secret_once(
 class ClientApplicationAdmin(admin.ModelAdmin):
     list_display = (
         "name", "is_active", "order_api_version", "default_notify_url", "active_keys",
-        "created_at",
+        "created_at_moment",
     )  # fmt: skip
     list_filter = ("is_active", "order_api_version")
     search_fields = ("name",)
@@ -65,6 +66,13 @@ class ClientApplicationAdmin(admin.ModelAdmin):
     readonly_fields = ("created_at",)
     actions = ["rotate_notification_secret"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    # Labels: backoffice.display's convention (Django would write "Default notify url").
+    labels = {"default_notify_url": "Default notify URL"}
+
+    created_at_moment = moment_shown("created_at", "Created at")
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
+        return super().get_form(request, obj, change, labels=self.labels, **kwargs)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ClientApplication]:
         return (
@@ -159,9 +167,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
         "name",
         "application",
         "scope_list",
-        "created_at",
-        "last_used_at",
-        "revoked_at",
+        "created_at_moment",
+        "last_used_at_moment",
+        "revoked_at_moment",
     )
     list_filter = (RevokedFilter, "application")
     list_select_related = ("application",)
@@ -179,7 +187,11 @@ class ApiKeyAdmin(admin.ModelAdmin):
     readonly_fields = fields
     actions = ["revoke"]
 
-    @admin.display(description="scopes")
+    created_at_moment = moment_shown("created_at", "Created at")
+    last_used_at_moment = moment_shown("last_used_at", "Last used at")
+    revoked_at_moment = moment_shown("revoked_at", "Revoked at")
+
+    @admin.display(description="Scopes")
     def scope_list(self, obj: ApiKey) -> str:
         return ", ".join(obj.scopes)
 

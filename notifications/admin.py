@@ -1,6 +1,7 @@
 """Admin for merchant notifications: a read-only delivery log with a "redeliver" action.
 
-The application's notification secret and the signatures are never shown.
+The application's notification secret and the signatures are never shown. Labels, ids, long
+values and times follow backoffice.display's conventions.
 """
 
 from __future__ import annotations
@@ -14,7 +15,16 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from backoffice.dashboard import DashboardSection, register_dashboard_section
-from backoffice.display import json_text, pre_json
+from backoffice.display import (
+    field_shown,
+    id_shown,
+    json_text,
+    long_shown,
+    moment_shown,
+    pre_json,
+    short_id,
+)
+from backoffice.filters import StatusFilter
 from backoffice.ledger import ReadOnlyAdminMixin
 from backoffice.templatetags.backoffice import badge
 from backoffice.timeline import Contribution, TimelineEntry, admin_url, register_timeline_source
@@ -26,47 +36,55 @@ from notifications.services import notification_redeliver
 class NotificationAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = NotificationAttempt
     fields = (
-        "attempted_at",
+        "attempted_at_moment",
         "by",
         "status_code",
-        "duration_ms",
+        "duration_ms_shown",
         "error",
-        "response_excerpt",
-        "url",
+        "response_excerpt_shown",
+        "url_shown",
     )
     readonly_fields = fields
     extra = 0
     can_delete = False
+
+    attempted_at_moment = moment_shown("attempted_at", "Attempted at")
+    response_excerpt_shown = long_shown("response_excerpt", "Response excerpt")
+    url_shown = long_shown("url", "URL", link=True)
+
+    @admin.display(description="Duration (ms)")
+    def duration_ms_shown(self, obj: NotificationAttempt) -> int:
+        return obj.duration_ms
 
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """One delivery of one event to one destination, with its attempts."""
 
+    # Fits 1280 px: the event's column is its type, linked to it (its id in the tooltip); the
+    # creation time is on the delivery's page (the dates above the list select by it).
     list_display = (
-        "public_id",
-        "event_link",
-        "type_shown",
+        "public_id_short",
+        "event_type_link",
         "destination",
         "status_badge",
         "attempts",
         "last_status_code",
-        "next_attempt_at",
-        "created_at",
-        "delivered_at",
+        "next_attempt_at_moment",
+        "delivered_at_moment",
     )
-    list_filter = ("status", "event__event_type", "event__application")
+    list_filter = (("status", StatusFilter), "event__event_type", "event__application")
     list_select_related = ("event", "endpoint")
     search_fields = ("=public_id", "=event__public_id", "=endpoint__public_id")
     search_help_text = "Exact delivery id (dlv_...), event id (evt_...) or endpoint id (we_...)."
     date_hierarchy = "created_at"
     fields = (
-        "public_id",
+        "public_id_shown",
         "event_link",
         "type_shown",
-        "status",
+        "status_badge",
         "destination",
-        "url",
+        "url_shown",
         "attempts",
         "next_attempt_at",
         "retry_started_at",
@@ -80,24 +98,41 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     inlines = [NotificationAttemptInline]
     actions = ["redeliver"]
 
-    @admin.display(description="event")
-    def event_link(self, obj: Notification) -> SafeString:
-        url = admin_url("notifications_event_change", obj.event_id, self.admin_site.name)
-        return format_html('<a href="{}">{}</a>', url, obj.event.public_id)
+    public_id_short = id_shown("public_id", "Delivery ID")
+    public_id_shown = field_shown("public_id", "Delivery ID")
+    url_shown = long_shown("url", "URL", link=True)
+    next_attempt_at_moment = moment_shown("next_attempt_at", "Next attempt at")
+    delivered_at_moment = moment_shown("delivered_at", "Delivered at")
 
-    @admin.display(description="type", ordering="event__event_type")
+    def _event_url(self, obj: Notification) -> str:
+        return admin_url("notifications_event_change", obj.event_id, self.admin_site.name)
+
+    @admin.display(description="Event")
+    def event_link(self, obj: Notification) -> SafeString:
+        return format_html('<a href="{}">{}</a>', self._event_url(obj), obj.event.public_id)
+
+    @admin.display(description="Event", ordering="event__event_type")
+    def event_type_link(self, obj: Notification) -> SafeString:
+        return format_html(
+            '<a href="{}" title="{}">{}</a>',
+            self._event_url(obj),
+            obj.event.public_id,
+            obj.event.event_type,
+        )
+
+    @admin.display(description="Type", ordering="event__event_type")
     def type_shown(self, obj: Notification) -> str:
         return obj.event.event_type
 
-    @admin.display(description="destination")
-    def destination(self, obj: Notification) -> str:
+    @admin.display(description="Destination")
+    def destination(self, obj: Notification) -> SafeString | str:
         if obj.endpoint_id is None:
             return "notifyUrl / default URL"
-        return f"endpoint {obj.endpoint.public_id}"
+        return format_html("endpoint {}", short_id(obj.endpoint.public_id))
 
-    @admin.display(description="status", ordering="status")
+    @admin.display(description="Status", ordering="status")
     def status_badge(self, obj: Notification) -> SafeString:
-        return badge(obj.status)
+        return badge(obj.status, title=obj.get_status_display())
 
     def has_redeliver_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("notifications.redeliver_notification")
@@ -116,11 +151,33 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 class DeliveryInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Notification
-    fields = ("public_id", "endpoint", "url", "status", "attempts", "last_status_code")
+    fields = (
+        "public_id_shown",
+        "endpoint_shown",
+        "url_shown",
+        "status_badge",
+        "attempts",
+        "last_status_code",
+    )
     readonly_fields = fields
     extra = 0
     can_delete = False
     show_change_link = True
+
+    public_id_shown = field_shown("public_id", "Delivery ID")
+    url_shown = long_shown("url", "URL", link=True)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Notification]:
+        return super().get_queryset(request).select_related("endpoint")
+
+    @admin.display(description="Endpoint")
+    def endpoint_shown(self, obj: Notification) -> str:
+        # Its id only: the URL is the next column (the endpoint's name repeats it).
+        return obj.endpoint.public_id if obj.endpoint_id else "notifyUrl / default URL"
+
+    @admin.display(description="Status")
+    def status_badge(self, obj: Notification) -> SafeString:
+        return badge(obj.status, title=obj.get_status_display())
 
 
 @admin.register(Event)
@@ -128,14 +185,14 @@ class EventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Every event emitted, as sent, with its deliveries."""
 
     list_display = (
-        "public_id",
+        "public_id_short",
         "event_type",
         "application",
         "reference",
         "delivery_badge",
-        "created_at",
+        "created_at_moment",
     )
-    list_filter = ("event_type", "delivery_status", "application")
+    list_filter = ("event_type", ("delivery_status", StatusFilter), "application")
     list_select_related = ("application",)
     search_fields = (
         "=public_id",
@@ -146,10 +203,10 @@ class EventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_help_text = "Exact event id, merchantTradeNo, refundRequestId or share requestId."
     date_hierarchy = "created_at"
     fields = (
-        "public_id",
+        "public_id_shown",
         "event_type",
         "application",
-        "delivery_status",
+        "delivery_badge",
         "order",
         "refund",
         "account_share",
@@ -160,16 +217,20 @@ class EventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     inlines = [DeliveryInline]
     show_full_result_count = False
 
-    @admin.display(description="merchantTradeNo / requestId")
-    def reference(self, obj: Event) -> str:
+    public_id_short = id_shown("public_id", "Event ID")
+    public_id_shown = field_shown("public_id", "Event ID")
+    created_at_moment = moment_shown("created_at", "Created at")
+
+    @admin.display(description="Merchant trade no / request ID")
+    def reference(self, obj: Event) -> SafeString | str:
         data = obj.payload.get("data") or {}
-        return str(data.get("merchantTradeNo") or data.get("requestId") or "")
+        return short_id(str(data.get("merchantTradeNo") or data.get("requestId") or ""))
 
-    @admin.display(description="delivery", ordering="delivery_status")
+    @admin.display(description="Delivery", ordering="delivery_status")
     def delivery_badge(self, obj: Event) -> SafeString:
-        return badge(obj.delivery_status)
+        return badge(obj.delivery_status, title=obj.get_delivery_status_display())
 
-    @admin.display(description="payload (exactly as sent)")
+    @admin.display(description="Payload (exactly as sent)")
     def payload_pretty(self, obj: Event) -> SafeString:
         return pre_json(obj.payload)
 
@@ -178,13 +239,20 @@ class EventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class WebhookEndpointAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Merchants manage their endpoints through the API; staff see them (never the secrets)."""
 
-    list_display = ("public_id", "application", "url", "events_shown", "enabled", "deleted_at")
+    list_display = (
+        "public_id_shown",
+        "application",
+        "url_shown",
+        "events_shown",
+        "enabled",
+        "deleted_at_moment",
+    )
     list_filter = ("enabled", "application")
     search_fields = ("=public_id", "url")
     fields = (
-        "public_id",
+        "public_id_shown",
         "application",
-        "url",
+        "url_shown",
         "description",
         "events_shown",
         "enabled",
@@ -195,11 +263,15 @@ class WebhookEndpointAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     )
     readonly_fields = fields
 
-    @admin.display(description="event types")
+    public_id_shown = field_shown("public_id", "Endpoint ID")
+    url_shown = long_shown("url", "URL")
+    deleted_at_moment = moment_shown("deleted_at", "Deleted at")
+
+    @admin.display(description="Event types")
     def events_shown(self, obj: WebhookEndpoint) -> str:
         return ", ".join(obj.event_types)
 
-    @admin.display(description="secret rotation")
+    @admin.display(description="Secret rotation")
     def rotation(self, obj: WebhookEndpoint) -> str:
         if obj.previous_secret and obj.previous_secret_expires_at:
             until = obj.previous_secret_expires_at

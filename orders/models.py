@@ -223,7 +223,8 @@ class Refund(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.refund_request_id} {self.refund_amount} ({self.status})"
+        # The amount as Binance writes it (5, not 5.00000000): this is what the admin shows.
+        return f"{self.refund_request_id} {self.refund_amount.normalize():f} ({self.status})"
 
 
 class AccountShareStatus(models.TextChoices):

@@ -52,7 +52,7 @@ INSTALLED_APPS = [
     "notifications",
     "campaigns",
     "django_otp",
-    "django_otp.plugins.otp_totp",
+    "backoffice.apps.TwoFactorDevicesConfig",  # django_otp.plugins.otp_totp, readable name
     "axes",
     "backoffice",
 ]

@@ -3,7 +3,8 @@
 The raw body is shown pretty-printed on the event's page and never loaded by the list. Stored
 headers are shown without the signature's value ("present (N chars)"). Staff with
 ``webhooks.reprocess_webhookevent`` (group Finance) can process waiting or failed events again
-through the same service as ``manage.py webhooks_reprocess``.
+through the same service as ``manage.py webhooks_reprocess``. Labels, ids and times follow
+backoffice.display's conventions.
 """
 
 from __future__ import annotations
@@ -19,7 +20,15 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from backoffice.dashboard import DashboardSection, register_dashboard_section
-from backoffice.display import json_text, pre_json, redacted_headers
+from backoffice.display import (
+    field_shown,
+    id_shown,
+    json_text,
+    moment_shown,
+    pre_json,
+    redacted_headers,
+)
+from backoffice.filters import StatusFilter
 from backoffice.ledger import ReadOnlyAdminMixin
 from backoffice.templatetags.backoffice import badge
 from backoffice.timeline import Contribution, TimelineEntry, admin_url, register_timeline_source
@@ -41,15 +50,15 @@ class WebhookEventChangeList(ChangeList):
 class WebhookEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "id",
-        "received_at",
+        "received_at_moment",
         "biz_type",
         "biz_status",
-        "merchant_trade_no",
+        "merchant_trade_no_short",
         "status_badge",
         "verification",
         "attempts",
     )
-    list_filter = ("status", "biz_type", "biz_status", "verification")
+    list_filter = (("status", StatusFilter), "biz_type", "biz_status", "verification")
     search_fields = ("merchant_trade_no__exact", "biz_id_str__exact", "dedupe_key__exact")
     search_help_text = "Exact merchantTradeNo, bizIdStr (prepayId / shareId) or dedupe key."
     date_hierarchy = "received_at"
@@ -60,7 +69,7 @@ class WebhookEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "received_at",
         "biz_type",
         "biz_status",
-        "biz_id_str",
+        "biz_id_str_shown",
         "order_link",
         "dedupe_key",
         "verification",
@@ -75,14 +84,18 @@ class WebhookEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     )
     readonly_fields = fields
 
+    received_at_moment = moment_shown("received_at", "Received at")
+    merchant_trade_no_short = id_shown("merchant_trade_no", "Merchant trade no")
+    biz_id_str_shown = field_shown("biz_id_str", "Biz ID str")
+
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return WebhookEventChangeList
 
-    @admin.display(description="status", ordering="status")
+    @admin.display(description="Status", ordering="status")
     def status_badge(self, obj: WebhookEvent) -> SafeString:
-        return badge(obj.status, obj.get_status_display())
+        return badge(obj.status, title=obj.get_status_display())
 
-    @admin.display(description="merchantTradeNo")
+    @admin.display(description="Merchant trade no")
     def order_link(self, obj: WebhookEvent) -> SafeString | str:
         if not obj.merchant_trade_no:
             return "-"
@@ -91,11 +104,11 @@ class WebhookEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             '<a href="{}?q={}">{}</a>', url, obj.merchant_trade_no, obj.merchant_trade_no
         )
 
-    @admin.display(description="headers (signature hidden)")
+    @admin.display(description="Headers (signature hidden)")
     def headers_shown(self, obj: WebhookEvent) -> SafeString:
         return pre_json(redacted_headers(obj.headers))
 
-    @admin.display(description="body (as received, pretty-printed)")
+    @admin.display(description="Body (as received, pretty-printed)")
     def body_pretty(self, obj: WebhookEvent) -> SafeString:
         return pre_json(bytes(obj.body))
 

@@ -40,8 +40,13 @@ def sum_values(values: Iterable[int]) -> int:
     return sum(values)
 
 
-def badge(value: Any, label: str | None = None) -> SafeString:
-    """A coloured badge; the CSS class is the status value (backoffice/admin.css)."""
+def badge(value: Any, label: str | None = None, *, title: str = "") -> SafeString:
+    """A coloured badge; the CSS class is the status value (backoffice/admin.css). `title`:
+    its tooltip (a status's description)."""
+    if title:
+        return format_html(
+            '<span class="bo-badge s-{}" title="{}">{}</span>', value, title, label or value
+        )
     return format_html('<span class="bo-badge s-{}">{}</span>', value, label or value)
 
 

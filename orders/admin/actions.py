@@ -23,10 +23,18 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
+from backoffice.charts import amount_text
 from backoffice.export import csv_response
 from orders.admin.forms import RefundForm
 from orders.errors import InvalidOrderState, OrderServiceError, RefundNotAllowed
-from orders.models import MAX_REFUNDS_PER_ORDER, EventSource, Order, RefundStatus
+from orders.models import (
+    MAX_REFUNDS_PER_ORDER,
+    OPEN_STATUSES,
+    CreateState,
+    EventSource,
+    Order,
+    RefundStatus,
+)
 from orders.selectors import refund_allowance
 from orders.services import order_close, order_sync, refund_create
 
@@ -69,6 +77,14 @@ EXPORT_COLUMNS = (
 
 def staff_actor(request: HttpRequest) -> str:
     return f"staff:{request.user.get_username()}"
+
+
+def order_closable(order: Order) -> bool:
+    """Whether "Close at Binance" applies: the order is unpaid (INITIAL/PENDING) and Binance
+    created it, which is what `orders.services.order_close` checks before calling Binance (a
+    test keeps the two in step). Only decides what the page offers: order_close refuses the
+    others whatever is posted."""
+    return order.status in OPEN_STATUSES and order.create_state == CreateState.CREATED
 
 
 class OrderChangeList(ChangeList):
@@ -227,7 +243,10 @@ class OrderActionsMixin:
             request.POST if request.method == "POST" else None,
             initial={
                 "refund_request_id": uuid.uuid4().hex,
-                "refund_amount": allowance.remaining if allowance.last_attempt else None,
+                # As Binance writes amounts (17.67, not 17.67000000), like the page around it.
+                "refund_amount": amount_text(allowance.remaining)
+                if allowance.last_attempt
+                else None,
             },
         )
         if form.is_bound and form.is_valid():
@@ -252,14 +271,13 @@ class OrderActionsMixin:
             except OrderServiceError as exc:
                 # Binance refused it, or the outcome is unknown: the refund row says which.
                 text = exc.message
-                self.log_change(
-                    request, order, f"Refund {data['refund_amount']} failed: {text}"[:200]
-                )
+                asked = amount_text(data["refund_amount"])
+                self.log_change(request, order, f"Refund {asked} failed: {text}"[:200])
                 self.message_user(request, text, messages.ERROR)
                 return HttpResponseRedirect(self._url("change", order.pk))
             else:
                 summary = (
-                    f"Refund {refund.refund_request_id} of {refund.refund_amount} "
+                    f"Refund {refund.refund_request_id} of {amount_text(refund.refund_amount)} "
                     f"{order.currency} requested: {refund.status}"
                 )
                 self.log_change(request, order, summary)

@@ -1,7 +1,8 @@
 """The back office in the system Chromium against a live server and the live sandbox: Support and
 Finance log in, find an order by prepayId, read its timeline; Finance refunds it through the
 confirmation page (the refund reaches the sandbox); Support is refused. Screenshots of the
-dashboard and of an order page go to var/screenshots/."""
+dashboard and of an order page go to var/screenshots/ (every admin page, at 1280 and 900 px:
+test_browser_pages.py)."""
 
 from __future__ import annotations
 
@@ -17,12 +18,12 @@ from django.utils import timezone
 
 from orders.models import EventSource, Order, OrderStatus, Refund
 from orders.services import order_create, order_sync
-from tests.backoffice.factories import PASSWORD, paid_order, staff_user
-from tests.browser import MISSING_REASON, SCREENSHOTS, chromium_missing, launch_chromium
+from tests.backoffice.browsing import assert_fits, log_in, shot
+from tests.backoffice.factories import paid_order, staff_user
+from tests.browser import MISSING_REASON, chromium_missing, launch_chromium
 from tests.factories import ApplicationFactory, OrderFactory
 from webhooks.models import WebhookEvent
 
-SHOTS = SCREENSHOTS
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.live,
@@ -42,22 +43,6 @@ def plain_http(settings):
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def shot(page: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def log_in(browser: Any, base: str, username: str) -> Any:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.goto(base + reverse("admin:login"))
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("#login-form input[type=submit]")
-    page.wait_for_selector("#dashboard")
-    return page
 
 
 def paid_sandbox_order(sandbox: Any) -> Order:
@@ -124,6 +109,7 @@ def test_support_and_finance_in_the_browser(browser, live_server, sandbox, plain
     page = log_in(browser, base, "support")
     assert page.locator("#dash-volume").is_visible()
     assert page.locator("svg.bo-chart").count() >= 1
+    assert_fits(page)
     shot(page, "admin-dashboard")
     page.goto(base + reverse("admin:orders_order_changelist"))
     shot(page, "admin-orders")
@@ -158,6 +144,8 @@ def test_support_and_finance_in_the_browser(browser, live_server, sandbox, plain
     page.goto(order_page)
     page.wait_for_selector("#timeline")
     page.locator("#timeline details").first.evaluate("d => d.open = true")
+    assert_fits(page)
+    assert page.locator("#order-close").count() == 0  # PAID: nothing to close
     shot(page, "admin-order")
     page.click("#order-refund")
     page.wait_for_selector("#refund-form")

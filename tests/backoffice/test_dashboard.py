@@ -5,6 +5,7 @@ from a handful of aggregated queries."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from decimal import Decimal
 
@@ -15,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from backoffice.charts import amount_text, daily_bars_svg, y_scale
 from orders.admin.dashboard import order_figures
 from orders.models import EventSource, Order, Refund, RefundStatus
 from tests.backoffice.factories import paid_order, staff_user
@@ -110,7 +112,9 @@ def test_the_index_shows_the_dashboard_and_a_chart_per_currency(history, support
         assert f'id="{block}"' in page, block
     assert "50.34" in page and "71.4%" in page and "20.0%" in page
     assert page.count('<svg class="bo-chart"') == 2
-    assert page.count('class="bo-bar"') == 60
+    # A bar per day with payments: USDT today, 3 and 20 days ago; BTC today.
+    assert page.count('class="bo-bar"') == 4
+    assert "payments on 3 of 30 days: " in page and "payments on 1 of 30 days: " in page
     assert "<script" not in page.split('id="dashboard"')[1].split("</svg>")[0]
 
 
@@ -143,3 +147,63 @@ def test_staff_without_order_access_get_no_dashboard(client):
     assert response.status_code == 200
     assert "dashboard" not in response.context or response.context["dashboard"] is None
     assert 'id="dashboard"' not in response.content.decode()
+
+
+# -- the daily chart (backoffice.charts) -------------------------------------------------------
+def _month(values: dict[int, str]) -> list[tuple[dt.date, Decimal]]:
+    """30 days ending on Wednesday 2026-12-02; `values`: amount by day index."""
+    first = dt.date(2026, 11, 3)
+    return [(first + dt.timedelta(days=i), Decimal(values.get(i, "0"))) for i in range(30)]
+
+
+def _texts(svg: str, css_class: str) -> list[str]:
+    return re.findall(rf'class="bo-label {css_class}">([^<]*)<', svg)
+
+
+@pytest.mark.parametrize(
+    ("peak", "grid"),
+    [
+        ("188", ["100", "200"]),
+        ("25.17", ["10", "20", "30"]),
+        ("100", ["50", "100"]),
+        ("7", ["5", "10"]),
+        ("0.001", ["0.0005", "0.001"]),
+        ("2343.17", ["1000", "2000", "3000"]),
+    ],
+)
+def test_the_y_scale_has_two_or_three_round_gridlines_reaching_the_peak(peak, grid):
+    assert [amount_text(v) for v in y_scale(Decimal(peak))] == grid
+
+
+def test_a_month_of_payments_has_weekly_dates_a_y_scale_and_a_note():
+    series = _month({i: str(10 + (i * 13) % 40) for i in range(30)})
+
+    svg = str(daily_bars_svg(series=series, currency="USDT", title="t"))
+
+    mondays = [day for day, _v in series if day.weekday() == 0]
+    assert _texts(svg, "bo-x") == [f"{day:%a %d %b}" for day in mondays]
+    assert _texts(svg, "bo-x")[:2] == ["Mon 09 Nov", "Mon 16 Nov"]
+    assert _texts(svg, "bo-y") == ["20", "40", "60"]  # peak 49
+    assert svg.count('class="bo-grid"') == 3
+    assert svg.count('class="bo-bar"') == 30
+    assert "payments on 30 of 30 days" in svg
+    assert _texts(svg, "bo-value") == []  # a full month: no values on the bars
+
+
+def test_a_single_day_of_payments_reads_well():
+    series = _month({27: "25.17"})
+
+    svg = str(daily_bars_svg(series=series, currency="USDT", title="t"))
+
+    assert svg.count('class="bo-bar"') == 1
+    assert "payments on 1 of 30 days: Mon 30 Nov" in svg
+    assert _texts(svg, "bo-value") == ["25.17"]  # its value on the bar
+    assert _texts(svg, "bo-y") == ["10", "20", "30"]
+    assert len(_texts(svg, "bo-x")) == 4  # the Mondays, not only the first and last day
+    assert "Mon 2026-11-30: 25.17 USDT" in svg  # the bar's tooltip
+
+
+def test_a_series_without_a_monday_still_dates_its_first_day():
+    series = [(dt.date(2026, 12, 1), Decimal("1")), (dt.date(2026, 12, 2), Decimal("2"))]
+    svg = str(daily_bars_svg(series=series, currency="BTC", title="t"))
+    assert _texts(svg, "bo-x") == ["Tue 01 Dec"]

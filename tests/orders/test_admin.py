@@ -19,7 +19,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications.models import Event, Notification, NotificationAttempt
+from orders.admin.actions import order_closable
+from orders.errors import InvalidOrderState
 from orders.models import (
+    CreateState,
     EventKind,
     EventSource,
     Order,
@@ -28,7 +31,7 @@ from orders.models import (
     Refund,
     RefundStatus,
 )
-from orders.services import order_create, order_event_record, order_sync
+from orders.services import order_close, order_create, order_event_record, order_sync
 from tests.backoffice.factories import paid_order
 from tests.backoffice.fixtures import (  # noqa: F401 - fixtures
     _clean_cache,
@@ -362,13 +365,82 @@ def test_support_is_offered_sync_only_and_refused_close_and_refund_server_side(s
     assert not OrderEvent.objects.filter(order=order, source=EventSource.STAFF).exists()
 
 
-def test_finance_is_offered_every_action(finance):
-    order = paid_order()
+def test_finance_is_offered_every_action_in_the_list(finance):
+    paid_order()
     page = finance.get(LIST).content.decode()
     for action in ("sync_with_binance", "close_at_binance", "refund"):
         assert f'value="{action}"' in page
+
+
+def _fully_refunded() -> Order:
+    order = paid_order(total_fee=Decimal("10"))
+    Refund.objects.create(
+        order=order,
+        refund_request_id=uuid.uuid4().hex,
+        refund_amount=Decimal("10"),
+        status=RefundStatus.SUCCESS,
+    )
+    return order
+
+
+@pytest.mark.parametrize(
+    ("make", "offered"),
+    [
+        (lambda: OrderFactory(), {"sync", "close"}),  # INITIAL, created at Binance
+        (lambda: OrderFactory(status=OrderStatus.PENDING), {"sync", "close"}),
+        (lambda: OrderFactory(create_state=CreateState.PENDING, prepay_id=None), {"sync"}),
+        (lambda: OrderFactory(create_state=CreateState.UNKNOWN, prepay_id=None), {"sync"}),
+        (lambda: paid_order(), {"sync", "refund"}),
+        (lambda: OrderFactory(status=OrderStatus.EXPIRED), {"sync"}),
+        (_fully_refunded, {"sync"}),  # PAID, but nothing remains to refund
+    ],
+    ids=["initial", "pending", "not-sent", "create-unknown", "paid", "expired", "refunded"],
+)
+def test_the_order_page_offers_only_the_actions_the_order_allows(finance, make, offered):
+    order = make()
     detail = finance.get(change_url(order)).content.decode()
-    assert 'id="order-refund"' in detail and 'id="order-close"' in detail
+    shown = {name for name in ("sync", "close", "refund") if f'id="order-{name}"' in detail}
+    assert shown == offered
+
+
+def test_hidden_actions_are_still_refused_server_side(finance):
+    paid = paid_order()
+    closed = finance.post(reverse("admin:orders_order_close", args=[paid.pk]), follow=True)
+    assert "only an unpaid order" in closed.content.decode()
+    refunded = _fully_refunded()
+    response = finance.post(
+        refund_url(refunded),
+        {"refund_amount": "1", "refund_reason": "", "refund_request_id": uuid.uuid4().hex},
+    )
+    assert response.status_code == 200 and 'id="not-refundable"' in response.content.decode()
+    assert refunded.refunds.count() == 1
+    paid.refresh_from_db()
+    assert paid.status == OrderStatus.PAID
+
+
+class _ReachedBinance(Exception):
+    pass
+
+
+@pytest.mark.parametrize("create_state", CreateState.values)
+@pytest.mark.parametrize("status", OrderStatus.values)
+def test_close_is_offered_exactly_when_order_close_would_call_binance(
+    monkeypatch, status, create_state
+):
+    """orders.admin.actions.order_closable mirrors order_close's own check."""
+
+    def close_order(self, **kwargs):
+        raise _ReachedBinance
+
+    monkeypatch.setattr("orders.services.orders.BinanceGateway.close_order", close_order)
+    order = OrderFactory(status=status, create_state=create_state)
+    try:
+        order_close(order=order, source=EventSource.STAFF, actor="staff:test")
+    except _ReachedBinance:
+        reached = True
+    except InvalidOrderState:
+        reached = False
+    assert order_closable(order) is reached
 
 
 def test_refund_page_shows_what_remains_and_the_attempt_rules(finance):
@@ -389,7 +461,8 @@ def test_refund_page_shows_what_remains_and_the_attempt_rules(finance):
     assert "5.5 USDT" in text  # remaining refundable
     assert "9 of 10" in text
     assert 'id="last-attempt"' in text
-    assert page.context["form"].initial["refund_amount"] == Decimal("5.5")
+    assert page.context["form"].initial["refund_amount"] == "5.5"  # as Binance writes it
+    assert 'name="refund_amount" value="5.5"' in text
     assert len(page.context["form"].initial["refund_request_id"]) == 32
 
 
