@@ -12,9 +12,11 @@ from django.http import Http404
 
 from orders.models import (
     MAX_REFUNDS_PER_ORDER,
+    OPEN_STATUSES,
     REFUND_HOLDING_STATUSES,
     REFUNDABLE_STATUSES,
     AccountShare,
+    CreateState,
     Order,
     Refund,
     RefundStatus,
@@ -116,3 +118,10 @@ def refund_allowance(order: Order) -> RefundAllowance:
         binance_remaining_attempts=reported[-1].remaining_attempts if reported else None,
         status_allows=order.status in REFUNDABLE_STATUSES,
     )
+
+
+def order_closable(order: Order) -> bool:
+    """Whether Binance's Close Order applies: the order is unpaid (INITIAL/PENDING) and Binance
+    created it. `orders.services.order_close` refuses anything else; the admin offers the action
+    only then."""
+    return order.status in OPEN_STATUSES and order.create_state == CreateState.CREATED

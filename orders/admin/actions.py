@@ -29,8 +29,6 @@ from orders.admin.forms import RefundForm
 from orders.errors import InvalidOrderState, OrderServiceError, RefundNotAllowed
 from orders.models import (
     MAX_REFUNDS_PER_ORDER,
-    OPEN_STATUSES,
-    CreateState,
     EventSource,
     Order,
     RefundStatus,
@@ -77,14 +75,6 @@ EXPORT_COLUMNS = (
 
 def staff_actor(request: HttpRequest) -> str:
     return f"staff:{request.user.get_username()}"
-
-
-def order_closable(order: Order) -> bool:
-    """Whether "Close at Binance" applies: the order is unpaid (INITIAL/PENDING) and Binance
-    created it, which is what `orders.services.order_close` checks before calling Binance (a
-    test keeps the two in step). Only decides what the page offers: order_close refuses the
-    others whatever is posted."""
-    return order.status in OPEN_STATUSES and order.create_state == CreateState.CREATED
 
 
 class OrderChangeList(ChangeList):

@@ -32,7 +32,7 @@ from backoffice.filters import DateRangeFilter, StatusFilter
 from backoffice.ledger import ReadOnlyAdminMixin
 from backoffice.paginator import EstimatedCountPaginator
 from backoffice.templatetags.backoffice import badge
-from orders.admin.actions import OrderActionsMixin, order_closable
+from orders.admin.actions import OrderActionsMixin
 from orders.admin.filters import (
     CurrencyFilter,
     FiatOrCryptoFilter,
@@ -42,7 +42,7 @@ from orders.admin.filters import (
 from orders.admin.search import order_search
 from orders.admin.timeline import order_timeline
 from orders.models import Order, Refund
-from orders.selectors import refund_allowance
+from orders.selectors import order_closable, refund_allowance
 
 
 class RefundInline(ReadOnlyAdminMixin, admin.TabularInline):

@@ -34,6 +34,7 @@ from orders.models import (
     Order,
     OrderStatus,
 )
+from orders.selectors import order_closable
 from orders.services.status import (
     ms_to_datetime,
     order_apply_query_result,
@@ -335,7 +336,7 @@ def order_close(*, order: Order, source: str, actor: str = "") -> Order:
     Raises InvalidOrderState when the order is not open (paid, closed, expired, failed), or when
     Binance refuses (typically 400204: paid or payment in progress; the order is synced first).
     """
-    if order.status not in OPEN_STATUSES or order.create_state != CreateState.CREATED:
+    if not order_closable(order):
         raise InvalidOrderState(
             f"only an unpaid order created at Binance can be closed; this one is {order.status}"
         )

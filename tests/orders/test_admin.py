@@ -19,7 +19,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications.models import Event, Notification, NotificationAttempt
-from orders.admin.actions import order_closable
 from orders.errors import InvalidOrderState
 from orders.models import (
     CreateState,
@@ -31,6 +30,7 @@ from orders.models import (
     Refund,
     RefundStatus,
 )
+from orders.selectors import order_closable
 from orders.services import order_close, order_create, order_event_record, order_sync
 from tests.backoffice.factories import paid_order
 from tests.backoffice.fixtures import (  # noqa: F401 - fixtures
@@ -427,7 +427,7 @@ class _ReachedBinance(Exception):
 def test_close_is_offered_exactly_when_order_close_would_call_binance(
     monkeypatch, status, create_state
 ):
-    """orders.admin.actions.order_closable mirrors order_close's own check."""
+    """orders.selectors.order_closable is order_close's own check."""
 
     def close_order(self, **kwargs):
         raise _ReachedBinance
