@@ -80,7 +80,7 @@ def signed_headers(
     }
 
 
-def _jsonable(value: Any, path: str) -> Any:
+def jsonable(value: Any, path: str) -> Any:
     """Copy of ``value`` with Decimals as plain strings; refuses floats and unknown types."""
     if value is None or isinstance(value, str | bool | int):
         return value
@@ -93,10 +93,10 @@ def _jsonable(value: Any, path: str) -> Any:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise TypeError(f"{path or 'value'}: object keys must be str, got {key!r}")
-            out[key] = _jsonable(item, f"{path}.{key}" if path else key)
+            out[key] = jsonable(item, f"{path}.{key}" if path else key)
         return out
     if isinstance(value, list | tuple):
-        return [_jsonable(item, f"{path}[{i}]") for i, item in enumerate(value)]
+        return [jsonable(item, f"{path}[{i}]") for i, item in enumerate(value)]
     raise TypeError(f"{path or 'value'}: cannot encode {type(value).__name__} as JSON")
 
 
@@ -109,6 +109,6 @@ def encode_body(obj: Any) -> bytes:
     binary floating point; NaN/Infinity are refused (``ValueError``).
     """
     text = json.dumps(
-        _jsonable(obj, ""), separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        jsonable(obj, ""), separators=(",", ":"), ensure_ascii=False, allow_nan=False
     )
     return text.encode("utf-8")

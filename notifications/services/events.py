@@ -62,17 +62,21 @@ def event_emit(
         raise ValueError(f"unknown event type {event_type!r}")
     now = timezone.now()
     event_id = new_event_id()
+    destinations = _destinations(
+        application_id=application.pk, event_type=event_type, legacy_url=legacy_url
+    )
     event = Event.objects.create(
         public_id=event_id,
         application=application,
         event_type=event_type,
         created_at=now,
         payload=event_object(event_id=event_id, event_type=event_type, created_at=now, data=data),
+        delivery_status=DeliveryStatus.PENDING if destinations else DeliveryStatus.NONE,
         order=order,
         refund=refund,
         account_share=account_share,
     )
-    deliveries = _deliveries_create(event=event, legacy_url=legacy_url, now=now)
+    deliveries = _deliveries_create(event=event, destinations=destinations, now=now)
     logger.info(
         "event emitted",
         extra={
@@ -89,17 +93,30 @@ def event_destinations(
     *, event: Event, legacy_url: str
 ) -> list[tuple[str, WebhookEndpoint | None]]:
     """(url, endpoint) of every destination of `event` now: the legacy URL, then the endpoints."""
+    return _destinations(
+        application_id=event.application_id, event_type=event.event_type, legacy_url=legacy_url
+    )
+
+
+def _destinations(
+    *, application_id: int, event_type: str, legacy_url: str
+) -> list[tuple[str, WebhookEndpoint | None]]:
     out: list[tuple[str, WebhookEndpoint | None]] = []
     if legacy_url:
         out.append((legacy_url, None))
     endpoints = WebhookEndpoint.objects.filter(
-        application_id=event.application_id, enabled=True, deleted_at__isnull=True
+        application_id=application_id, enabled=True, deleted_at__isnull=True
     ).order_by("created_at", "id")
-    out.extend((ep.url, ep) for ep in endpoints if ep.wants(event.event_type))
+    out.extend((ep.url, ep) for ep in endpoints if ep.wants(event_type))
     return out
 
 
-def _deliveries_create(*, event: Event, legacy_url: str, now: dt.datetime) -> list[Notification]:
+def _deliveries_create(
+    *,
+    event: Event,
+    destinations: list[tuple[str, WebhookEndpoint | None]],
+    now: dt.datetime,
+) -> list[Notification]:
     deliveries = [
         Notification(
             public_id=new_delivery_id(),
@@ -111,13 +128,11 @@ def _deliveries_create(*, event: Event, legacy_url: str, now: dt.datetime) -> li
             dispatched_at=now,  # enqueued below; dispatch_due covers a lost publish
             created_at=now,
         )
-        for url, endpoint in event_destinations(event=event, legacy_url=legacy_url)
+        for url, endpoint in destinations
     ]
     if not deliveries:
         return []
     Notification.objects.bulk_create(deliveries)
-    Event.objects.filter(pk=event.pk).update(delivery_status=DeliveryStatus.PENDING)
-    event.delivery_status = DeliveryStatus.PENDING
     from notifications.services.deliveries import enqueue_delivery
 
     for delivery in deliveries:

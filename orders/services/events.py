@@ -10,6 +10,7 @@ the default URL), plus the application's webhook endpoints (notifications.servic
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -57,12 +58,10 @@ def order_url(order: Order) -> str:
 
 def order_event_emit(*, event_type: str, order: Order) -> Event:
     """Emit `event_type` about `order`, carrying the order with its refunds."""
-    from orders.serializers import OrderSerializer
-
     return event_emit(
         application=order.application,
         event_type=event_type,
-        data=_plain(OrderSerializer(order).data),
+        data=order_resource(order),
         legacy_url=order_url(order),
         order=order,
     )
@@ -94,6 +93,21 @@ def account_share_event_emit(*, share: AccountShare) -> Event:
         legacy_url=share.application.default_notify_url,
         account_share=share,
     )
+
+
+_serializers = threading.local()
+
+
+def order_resource(order: Order) -> dict[str, Any]:
+    """The order as `GET /api/v1/orders/{merchantTradeNo}` shows it (without the timeline), as
+    plain JSON. One OrderSerializer per thread, reused: building its fields costs more than
+    representing an order with them (the webhook path emits an event per payment)."""
+    serializer = getattr(_serializers, "order", None)
+    if serializer is None:
+        from orders.serializers import OrderSerializer
+
+        serializer = _serializers.order = OrderSerializer()
+    return _plain(serializer.to_representation(order))
 
 
 def _plain(data: Any) -> dict[str, Any]:

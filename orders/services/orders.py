@@ -121,17 +121,17 @@ def order_create(*, application: Any, data: dict[str, Any], actor: str) -> Order
                 fiat_amount=data.get("fiatAmount"),
                 fiat_currency=data.get("fiatCurrency", ""),
                 api_version=api_version,
-                goods=_jsonable(items[0]),
-                goods_details=(_jsonable(items) if api_version == OrderApiVersion.V3 else None),
+                goods=jsonable(items[0]),
+                goods_details=(jsonable(items) if api_version == OrderApiVersion.V3 else None),
                 description=payload.get("description", ""),
-                env=_jsonable(data["env"]),
-                shipping=_jsonable(data.get("shipping")),
-                buyer=_jsonable(data.get("buyer")),
-                extra=_jsonable({k: v for k, v in payload.items() if k not in known}),
+                env=jsonable(data["env"]),
+                shipping=jsonable(data.get("shipping")),
+                buyer=jsonable(data.get("buyer")),
+                extra=jsonable({k: v for k, v in payload.items() if k not in known}),
                 return_url=data.get("returnUrl", ""),
                 cancel_url=data.get("cancelUrl", ""),
                 notify_url=data.get("notifyUrl", ""),
-                request_payload=_jsonable(payload),
+                request_payload=jsonable(payload),
             )
             order_event_record(
                 order=order,
@@ -147,14 +147,14 @@ def order_create(*, application: Any, data: dict[str, Any], actor: str) -> Order
     return order_submit(order_id=order.pk, source=EventSource.API, actor=actor, for_request=True)
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     """JSON-storable copy: Decimals become strings (never floats)."""
     from decimal import Decimal
 
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, Decimal):
         return format(value, "f")
     return value

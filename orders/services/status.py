@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from binance_pay import QueryOrderResult
-from orders.models import EventKind, Order, OrderStatus
+from orders.models import OPEN_STATUSES, EventKind, Order, OrderStatus
 from orders.services.events import order_event_emit, order_event_type
 from orders.services.timeline import order_event_record
 
@@ -26,6 +26,20 @@ def ms_to_datetime(ms: int | None) -> dt.datetime | None:
     if ms is None:
         return None
     return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
+
+
+def order_lock(*, merchant_trade_no: str) -> Order | None:
+    """The order with `merchant_trade_no`, row-locked until the open transaction ends (with its
+    application, which is not locked), or None. For callers that check an order before
+    `order_status_apply_locked` in one transaction."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("order_lock needs a transaction: the lock lasts until it ends")
+    return _locking().filter(merchant_trade_no=merchant_trade_no).first()
+
+
+def _locking() -> Any:
+    # OF self: the application row is read, never locked (every order of a shop would queue).
+    return Order.objects.select_related("application").select_for_update(of=("self",))
 
 
 @transaction.atomic
@@ -41,10 +55,27 @@ def order_status_apply(
     """Move order `order_id` to `status` if that is a legal forward move, with `fields` set.
 
     A payment reported for an order we saw CANCELED or EXPIRED becomes PAID_AFTER_CLOSE and is
-    flagged for staff: the money arrived and must not be dropped (RELIABILITY b.2 #13).
+    flagged for staff: the money arrived and must not be dropped (docs/reliability.md#13).
     Returns the (re-read, locked) order.
     """
-    order = Order.objects.select_for_update().get(pk=order_id)
+    order = _locking().get(pk=order_id)
+    return order_status_apply_locked(
+        order=order, status=status, source=source, actor=actor, fields=fields, reason=reason
+    )
+
+
+def order_status_apply_locked(
+    *,
+    order: Order,
+    status: str,
+    source: str,
+    actor: str = "",
+    fields: dict[str, Any] | None = None,
+    reason: str = "",
+) -> Order:
+    """`order_status_apply` for an order already locked in the open transaction (order_lock)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("order_status_apply_locked needs the transaction that locked the order")
     initial_status = order.status
     target = status
     if target == OrderStatus.PAID and order.status in (OrderStatus.CANCELED, OrderStatus.EXPIRED):
@@ -102,7 +133,16 @@ def order_status_apply(
         order.save(update_fields=[*set(update_fields), "updated_at"])
     # Merchant event, stored in this transaction and delivered after commit.
     if event_type := order_event_type(previous=initial_status, status=order.status):
+        known_empty = initial_status in OPEN_STATUSES and not hasattr(
+            order, "_prefetched_objects_cache"
+        )
+        if known_empty:
+            # An unpaid order has no refunds: the event's resource needs no query for them.
+            order._prefetched_objects_cache = {"refunds": order.refunds.none()}
         order_event_emit(event_type=event_type, order=order)
+        if known_empty:
+            del order._prefetched_objects_cache  # the caller's later reads must query
+
     return order
 
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 from binance_pay import RefundQueryResult, WebhookNotification
 from orders.models import OPEN_STATUSES, CreateState, EventSource, Order, Refund
-from orders.services import order_status_apply, order_sync
+from orders.services import order_lock, order_status_apply_locked, order_sync
 from orders.services.flags import order_flag
-from orders.services.orders import _jsonable
+from orders.services.orders import jsonable
 from orders.services.refunds import refund_apply_result
 from orders.services.shares import account_share_complete
 from orders.services.status import ms_to_datetime
@@ -47,9 +47,13 @@ def _order(merchant_trade_no: str) -> Order | None:
 
 
 def pay_success(event: WebhookEvent, notification: WebhookNotification) -> Outcome:
-    """PAY/PAY_SUCCESS: the order is paid, unless the amount or currency is not the order's."""
+    """PAY/PAY_SUCCESS: the order is paid, unless the amount or currency is not the order's.
+
+    Runs in the processing transaction (WRITE_ONLY_HANDLERS): the order is locked first, so the
+    checks and the status change see one state.
+    """
     data = notification.pay_data()
-    order = _order(data.merchant_trade_no)
+    order = order_lock(merchant_trade_no=data.merchant_trade_no)
     if order is None:
         return Outcome(EventStatus.ORPHAN, f"no order {data.merchant_trade_no} (yet)")
     expected = order.paid_amount  # what Binance must report as totalFee
@@ -72,15 +76,15 @@ def pay_success(event: WebhookEvent, notification: WebhookNotification) -> Outco
             },
         )
         return Outcome(EventStatus.FLAGGED, reason)
-    order = order_status_apply(
-        order_id=order.pk,
+    order = order_status_apply_locked(
+        order=order,
         status="PAID",
         source=SOURCE,
         reason="PAY_SUCCESS webhook",
         fields={
             "transaction_id": data.transaction_id or "",
             "open_user_id": data.open_user_id or "",
-            "payment_info": _jsonable(data.payment_info),
+            "payment_info": jsonable(data.payment_info),
             "commission": data.commission,
             "paid_at": ms_to_datetime(data.transact_time),
             # bizId of a PAY notification is the prepayId (REFERENCE 3.6): it may arrive before
@@ -151,6 +155,10 @@ def share_account(event: WebhookEvent, notification: WebhookNotification) -> Out
         return Outcome(EventStatus.ORPHAN, f"no account share {data.request_id} (yet)")
     return Outcome(EventStatus.PROCESSED, f"account share is {share.status}")
 
+
+# Handlers that only write (no call to Binance): processing runs them inside the transaction that
+# claims the event and records the outcome (webhooks.services.processing).
+WRITE_ONLY_HANDLERS = frozenset({("PAY", "PAY_SUCCESS"), ("SHARE_ACCOUNT_ID", "SUCCESS")})
 
 HANDLERS: dict[tuple[str, str], Handler] = {
     ("PAY", "PAY_SUCCESS"): pay_success,

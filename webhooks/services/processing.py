@@ -19,11 +19,11 @@ import logging
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
-from binance_pay import MalformedNotification, parse_notification
+from binance_pay import MalformedNotification, WebhookNotification, parse_notification
 from orders.errors import BinanceRefused, BinanceUnavailable
 from paysvc import metrics
 from webhooks.models import FINAL_STATUSES, WAITING_STATUSES, EventStatus, WebhookEvent
-from webhooks.services.handlers import HANDLERS, Outcome, biz_type_label
+from webhooks.services.handlers import HANDLERS, WRITE_ONLY_HANDLERS, Outcome, biz_type_label
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +39,7 @@ RETRY_LATER_SECONDS = 30
 # (well over what all the task's retries take together, webhooks.tasks).
 TASK_RETRY_WINDOW_SECONDS = 660
 MAX_ERROR_CHARS = 2000
+NO_HANDLER = "no handler for this bizType/bizStatus"
 
 
 def webhook_event_process(*, event_id: int, final_attempt: bool = False) -> str | None:
@@ -48,12 +49,36 @@ def webhook_event_process(*, event_id: int, final_attempt: bool = False) -> str 
     Raises the retryable errors (RETRYABLE_ERRORS) unless ``final_attempt``, in which case the
     event is marked failed instead. Database connection errors propagate and leave the event
     waiting for the sweeper.
+
+    An event whose handler only writes (no call to Binance: a payment, a shared account) is
+    claimed, applied and recorded in one short transaction: one commit, and the effect and its
+    record can only happen together. A handler that calls Binance runs between a claim and a
+    record, with no transaction open during the call (docs/conventions.md#rule-6).
     """
-    event = _claim(event_id)
-    if event is None:
-        return None
     try:
-        outcome = _dispatch(event)
+        with transaction.atomic():
+            event = _claim(event_id)
+            if event is None:
+                return None
+            notification = parse_notification(bytes(event.body))
+            key = (notification.biz_type, notification.biz_status)
+            if key not in HANDLERS:
+                return _record(event, Outcome(EventStatus.IGNORED, NO_HANDLER))
+            if key in WRITE_ONLY_HANDLERS:
+                return _record(event, HANDLERS[key](event, notification))
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception as exc:  # rolled back: record the failure in a transaction of its own
+        return _fail(event_id, exc)
+    return _process_calling_binance(event, notification, final_attempt=final_attempt)
+
+
+def _process_calling_binance(
+    event: WebhookEvent, notification: WebhookNotification, *, final_attempt: bool
+) -> str:
+    """The claim is committed; run the handler (it may call Binance), then record."""
+    try:
+        outcome = HANDLERS[notification.biz_type, notification.biz_status](event, notification)
     except RETRYABLE_ERRORS as exc:
         if final_attempt:
             outcome = Outcome(EventStatus.FAILED, f"gave up after {event.attempts} attempts: {exc}")
@@ -62,14 +87,28 @@ def webhook_event_process(*, event_id: int, final_attempt: bool = False) -> str 
             raise
     except (OperationalError, InterfaceError):
         raise
-    except MalformedNotification as exc:
-        outcome = Outcome(EventStatus.FAILED, f"malformed notification data: {exc}")
-    except BinanceRefused as exc:
-        outcome = Outcome(EventStatus.FAILED, f"Binance refused: {exc}")
     except Exception as exc:
-        logger.exception("webhook event failed", extra=_fields(event))
-        outcome = Outcome(EventStatus.FAILED, f"{type(exc).__name__}: {exc}")
-    return _record(event, outcome)
+        outcome = _failure(event, exc)
+    with transaction.atomic():
+        return _record(event, outcome)
+
+
+def _fail(event_id: int, exc: Exception) -> str | None:
+    """Record that processing `event_id` raised `exc` (its transaction was rolled back)."""
+    with transaction.atomic():
+        event = _claim(event_id)
+        if event is None:
+            return None
+        return _record(event, _failure(event, exc))
+
+
+def _failure(event: WebhookEvent, exc: Exception) -> Outcome:
+    if isinstance(exc, MalformedNotification):
+        return Outcome(EventStatus.FAILED, f"malformed notification data: {exc}")
+    if isinstance(exc, BinanceRefused):
+        return Outcome(EventStatus.FAILED, f"Binance refused: {exc}")
+    logger.error("webhook event failed", extra=_fields(event), exc_info=exc)
+    return Outcome(EventStatus.FAILED, f"{type(exc).__name__}: {exc}")
 
 
 def webhook_event_reprocess(*, event_id: int) -> str | None:
@@ -80,8 +119,9 @@ def webhook_event_reprocess(*, event_id: int) -> str | None:
     return webhook_event_process(event_id=event_id, final_attempt=True)
 
 
-@transaction.atomic
 def _claim(event_id: int) -> WebhookEvent | None:
+    """Lock the event in the open transaction and count this attempt; None if there is nothing
+    to do. The count is written with the outcome (or by the commit of a Binance-calling claim)."""
     event = WebhookEvent.objects.select_for_update().filter(pk=event_id).first()
     if event is None:
         logger.warning("webhook event does not exist", extra={"event": event_id})
@@ -89,16 +129,14 @@ def _claim(event_id: int) -> WebhookEvent | None:
     if event.status in FINAL_STATUSES:
         return None
     event.attempts += 1
-    event.save(update_fields=["attempts"])
+    if not _writes_only(event):
+        # The handler runs after this transaction: the attempt must be counted now.
+        event.save(update_fields=["attempts"])
     return event
 
 
-def _dispatch(event: WebhookEvent) -> Outcome:
-    notification = parse_notification(bytes(event.body))
-    handler = HANDLERS.get((notification.biz_type, notification.biz_status))
-    if handler is None:
-        return Outcome(EventStatus.IGNORED, "no handler for this bizType/bizStatus")
-    return handler(event, notification)
+def _writes_only(event: WebhookEvent) -> bool:
+    return (event.biz_type, event.biz_status) in WRITE_ONLY_HANDLERS
 
 
 def _record(event: WebhookEvent, outcome: Outcome) -> str:
@@ -117,6 +155,7 @@ def _record(event: WebhookEvent, outcome: Outcome) -> str:
     final = status in FINAL_STATUSES
     # Only while still waiting: a concurrent run that finished first keeps its result.
     WebhookEvent.objects.filter(pk=event.pk, status__in=WAITING_STATUSES).update(
+        attempts=event.attempts,
         status=status,
         last_error="" if status == EventStatus.PROCESSED else note[:MAX_ERROR_CHARS],
         processed_at=now if final else None,
