@@ -91,7 +91,9 @@ def _body(request: HttpRequest) -> bytes:
 
 def _check_content_type(request: HttpRequest) -> None:
     charset = request.content_params.get("charset", "utf-8").lower()
-    if request.content_type != JSON or charset not in ("utf-8", "utf8"):
+    # The header is stored with the event (jsonb): a control character (NUL) could not be.
+    printable = str(request.META.get("CONTENT_TYPE", "")).isprintable()
+    if request.content_type != JSON or charset not in ("utf-8", "utf8") or not printable:
         raise Rejected(
             "unsupported_media_type", "Content-Type must be application/json (UTF-8)", status=415
         )
