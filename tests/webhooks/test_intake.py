@@ -421,6 +421,48 @@ def test_a_lone_surrogate_or_a_nul_anywhere_is_400_naming_it_and_nothing_is_stor
     assert broker.published == []
 
 
+def chunked_request(body: bytes, headers: dict[str, str], *, terminated: bool = True) -> Any:
+    """A request as gunicorn hands over a chunked delivery: no CONTENT_LENGTH, the
+    Transfer-Encoding header, the decoded body on ``wsgi.input``, ``wsgi.input_terminated``."""
+    import io
+
+    from django.core.handlers.wsgi import WSGIRequest
+
+    environ = dict(
+        RequestFactory()
+        .post(WEBHOOK_PATH, data=b"", content_type="application/json", **meta(headers))
+        .environ
+    )
+    environ.pop("CONTENT_LENGTH", None)
+    environ["CONTENT_TYPE"] = "application/json"
+    environ["HTTP_TRANSFER_ENCODING"] = "chunked"
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["wsgi.input_terminated"] = terminated
+    return WSGIRequest(environ)
+
+
+def test_a_chunked_body_is_read_up_to_the_cap(signer, certs_endpoint, settings):
+    """No Content-Length: the body is read from the server's terminated input (it was refused
+    as empty); past the cap it is 413; an input the server does not terminate is 411."""
+    settings.BINANCE_PAY_WEBHOOK_MAX_BYTES = 4096
+    body = pay_body()
+    big = body[:-1] + b',"pad":"' + b"p" * 5000 + b'"}'
+
+    accepted = views.binance_pay_webhook(chunked_request(body, signer.headers(body)))
+    too_large = views.binance_pay_webhook(chunked_request(big, signer.headers(big)))
+    unterminated = views.binance_pay_webhook(
+        chunked_request(body, signer.headers(body), terminated=False)
+    )
+    empty = views.binance_pay_webhook(chunked_request(b"", signer.headers(b"")))
+
+    assert (accepted.status_code, accepted.content) == (200, SUCCESS)
+    assert bytes(WebhookEvent.objects.get().body) == body
+    assert too_large.status_code == 413
+    assert unterminated.status_code == 411
+    assert empty.status_code == 400 and "empty" in fail_reason(empty)
+    assert WebhookEvent.objects.count() == 1
+
+
 def test_a_signature_is_never_logged(signer, post, certs_endpoint, caplog):
     caplog.set_level("DEBUG")
     body = pay_body()
