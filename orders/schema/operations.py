@@ -78,7 +78,8 @@ ORDERS_CREATE = extend_schema(
     "400 and nothing reaches Binance. Give either `orderAmount`+`currency` (crypto) or "
     "`fiatAmount`+`fiatCurrency`. `merchantTradeNo` is generated when absent. `notifyUrl` "
     "(where paysvc posts status events) and `customerRef` (your user id) are paysvc's own. "
-    "Send an `Idempotency-Key` to make retrying safe. Scope `orders:write`.",
+    "Send an `Idempotency-Key` to make retrying safe (409 `request_in_progress` with "
+    "`Retry-After` while the first request with it is still running). Scope `orders:write`.",
     request=CreateOrderSerializer,
     parameters=[
         docs.IDEMPOTENCY_KEY_PARAMETER,
