@@ -6,6 +6,11 @@
 * Duplicate keys in any object are rejected: which value "wins" would be ambiguous.
 * Nesting deeper than a limit is rejected by a cheap scan *before* ``json.loads``, so hostile
   input cannot reach the parser's recursion limit (RELIABILITY c.1: 10,000-level nesting).
+
+``text_problem`` finds text that JSON can spell but that is not usable text: a lone surrogate
+(``"\\ud800"``: not a Unicode character, RFC 8259 section 8.2 calls its handling unpredictable,
+and it cannot be encoded as UTF-8) or a NUL (``"\\u0000"``: PostgreSQL stores no NUL in text or
+jsonb). The webhook parser refuses both (docs/binance-pay.md#webhook-envelope).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ __all__ = [
     "exceeds_depth",
     "plain_decimal",
     "strict_loads",
+    "text_problem",
 ]
 
 MAX_DEPTH = 32
@@ -37,6 +43,8 @@ MAX_PLAIN_EXPONENT = 100
 _STRINGS_RE = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|"[\s\S]*')
 _NOT_BRACKETS_RE = re.compile(r"[^\[\]{}]+")
 _DELTA = {"[": 1, "{": 1, "]": -1, "}": -1}
+# A path longer than this is cut in messages (keys are attacker-chosen).
+_MAX_PATH_CHARS = 120
 
 
 class DuplicateKeyError(ValueError):
@@ -110,3 +118,42 @@ def plain_decimal(value: Decimal) -> str:
     if isinstance(exponent, int) and abs(exponent) > MAX_PLAIN_EXPONENT:
         raise ValueError("decimal exponent out of range")
     return format(value, "f")
+
+
+def text_problem(value: Any, path: str = "") -> tuple[str, str] | None:
+    """``(path, problem)`` for the first string of parsed JSON holding a NUL or a lone surrogate.
+
+    Object keys count as much as values. ``path`` is dotted (``data.paymentInfo.0.currency``;
+    the object's own path when a key is at fault), ``problem`` a phrase such as ``"a lone
+    surrogate \\ud800"``. None when every string is clean. Recursion is bounded by the depth
+    check ``strict_loads`` makes before parsing.
+    """
+    if isinstance(value, str):
+        problem = _string_problem(value)
+        return (path[:_MAX_PATH_CHARS], problem) if problem else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            problem = _string_problem(key)
+            if problem:
+                return path[:_MAX_PATH_CHARS], f"an object key holding {problem}"
+            found = text_problem(item, f"{path}.{key}" if path else key)
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = text_problem(item, f"{path}.{index}" if path else str(index))
+            if found:
+                return found
+    return None
+
+
+def _string_problem(text: str) -> str | None:
+    if "\x00" in text:
+        return "a NUL character \\u0000"
+    if text.isascii():  # the common case, checked in C
+        return None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # only surrogates fail: every other code point encodes
+        return f"a lone surrogate \\u{ord(text[exc.start]):04x}"
+    return None

@@ -180,7 +180,8 @@ class MalformedNotification(BinancePayError, ValueError):
     """A webhook body that cannot be acted on.
 
     ``reason`` is a machine code (``not_utf8``, ``not_json``, ``too_deep``, ``duplicate_key``,
-    ``not_object``, ``missing_field``, ``invalid_field``, ``id_mismatch``); ``field`` names the
+    ``not_object``, ``missing_field``, ``invalid_field``, ``id_mismatch``, ``invalid_text``: a NUL
+    or a lone surrogate in a string); ``field`` names the
     field concerned when there is one (``"bizIdStr"``, ``"data"``, ``"data.totalFee"``...).
     """
 

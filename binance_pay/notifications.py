@@ -13,7 +13,10 @@ never normalises or re-serialises the body.
   (or a string of digits, as one doc page types it). A ``bizId`` in any other form, or one that
   does not equal ``bizIdStr`` exactly (``str(bizId) == bizIdStr``), is rejected;
 * ``data`` is a JSON string holding an object/array (parsed a second time with the same strict
-  rules), an object (``MERCHANT_QR_CODE``, REFERENCE 3.10), or absent/``null``.
+  rules), an object (``MERCHANT_QR_CODE``, REFERENCE 3.10), or absent/``null``;
+* no string anywhere -- key or value, envelope, ``data`` or ``refundInfo`` -- holds a NUL or a
+  lone surrogate (``invalid_text``, naming the field): neither is text Binance sends, a surrogate
+  cannot even be encoded, and PostgreSQL stores no NUL (docs/binance-pay.md#webhook-envelope).
 
 Numbers are parsed with ``Decimal``/``int`` only (REFERENCE 4.2, 4.9), never ``float``.
 """
@@ -27,7 +30,7 @@ from decimal import Decimal
 from typing import Any, Self
 
 from binance_pay._fields import FieldReader
-from binance_pay._json import DuplicateKeyError, JsonDepthError, strict_loads
+from binance_pay._json import DuplicateKeyError, JsonDepthError, strict_loads, text_problem
 from binance_pay.errors import BinancePayError, MalformedNotification
 
 __all__ = [
@@ -77,8 +80,10 @@ def _malformed(reason: str, name: str, detail: str) -> BinancePayError:
 
 
 def _loads(text: str | bytes, where: str) -> Any:
+    """Parse one JSON text of a notification (``where``: ``body``, ``data``, ``data.refundInfo``),
+    refusing unusable text in it (see the module docstring)."""
     try:
-        return strict_loads(text)
+        parsed = strict_loads(text)
     except UnicodeDecodeError:
         raise MalformedNotification("not_utf8", where) from None
     except JsonDepthError:
@@ -87,6 +92,12 @@ def _loads(text: str | bytes, where: str) -> Any:
         raise MalformedNotification("duplicate_key", where, f"key {exc.key!r}") from None
     except ValueError as exc:  # json.JSONDecodeError and number errors
         raise MalformedNotification("not_json", where, str(exc)[:120]) from None
+    found = text_problem(parsed)
+    if found is not None:
+        path, problem = found
+        field = where if not path else path if where == "body" else f"{where}.{path}"
+        raise MalformedNotification("invalid_text", field, problem)
+    return parsed
 
 
 def _required_text(envelope: Mapping[str, Any], key: str) -> str:

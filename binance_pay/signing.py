@@ -108,7 +108,5 @@ def encode_body(obj: Any) -> bytes:
     accepts numeric strings). Floats are refused (``TypeError``) so money never passes through
     binary floating point; NaN/Infinity are refused (``ValueError``).
     """
-    text = json.dumps(
-        jsonable(obj, ""), separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
+    text = json.dumps(jsonable(obj, ""), separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     return text.encode("utf-8")

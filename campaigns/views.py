@@ -4,6 +4,12 @@ Plain Django views, not DRF: no authentication (Binance calls without credential
 request signing), the answer is the spec's envelope rather than the merchant API's error shape,
 and the hot path stays lean. Every answer, success or not, is ``{"code", "message", "data"}``;
 see `campaigns.errors` for the HTTP status that goes with each code.
+
+The views are CSRF-exempt: Binance calls them server to server, without cookies or a session,
+so CSRF (a browser-session attack) does not apply, and Django's CsrfViewMiddleware would
+otherwise answer a POST with its own HTML 403 before `_answer` could give the promised 405
+envelope (docs/web3.md#codes; no authentication at all: docs/web3.md#direction). Nothing here
+reads a session or writes anything.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
 
 from campaigns.calllog import call_record
 from campaigns.completion import task_completion
@@ -102,17 +109,20 @@ def _not_found(request: HttpRequest, deadline: float) -> tuple[None, None]:
     raise NotFound(f"no endpoint {request.path}")
 
 
+@csrf_exempt
 def server_time(request: HttpRequest) -> HttpResponse:
     """GET {prefix}/v1/time: ``data`` is the server time in epoch milliseconds."""
     return _answer(request, "time", _server_time)
 
 
+@csrf_exempt
 def task_completion_view(request: HttpRequest) -> HttpResponse:
     """GET {prefix}/v1/task/completion?walletAddress=...&task=[...]: ``data`` maps each task
     asked (every active task when none) to whether the user completed it."""
     return _answer(request, "task_completion", _task_completion)
 
 
+@csrf_exempt
 def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
     """Any other path under the prefix: 404 with the envelope (000007)."""
     return _answer(request, "not_found", _not_found)

@@ -6,6 +6,7 @@ orders of the key's client application (others' answer 404, like unknown ids).
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from rest_framework import status as http
@@ -25,7 +26,8 @@ from orders.serializers import (
     OrderSerializer,
     RefundSerializer,
 )
-from orders.services.idempotency import idempotent_response, request_fingerprint
+from orders.services.idempotency import Claim, idempotent_response, request_fingerprint
+from orders.services.order_intake import order_create_for_key
 from orders.validation import (
     AccountShareRequestSerializer,
     CreateOrderSerializer,
@@ -82,23 +84,29 @@ class OrderListCreateApi(MerchantApi):
             application=self.application(request),
             key=key,
             fingerprint=request_fingerprint(method="POST", path=request.path, data=request.data),
-            compute=lambda: self._create(request),
+            compute=lambda claim: self._create(request, claim=claim),
         )
         response = Response(body, status=status_code)
         if replayed:
             response["Idempotent-Replayed"] = "true"
         return response
 
-    def _create(self, request: Request) -> tuple[int, Any]:
+    def _create(self, request: Request, claim: Claim | None = None) -> tuple[int, Any]:
         """(status, body) of one create; errors become their JSON error body, so that an
-        idempotent replay gives the same answer."""
+        idempotent replay gives the same answer. With an Idempotency-Key ``claim`` the order is
+        created (or, after a takeover, resumed) by `order_create_for_key`."""
         try:
             application = self.application(request)
             serializer = CreateOrderSerializer(
                 data=request.data, context={"api_version": application.order_api_version}
             )
             serializer.is_valid(raise_exception=True)
-            order = services.order_create(
+            create = (
+                services.order_create
+                if claim is None
+                else partial(order_create_for_key, claim=claim)
+            )
+            order = create(
                 application=application,
                 data=serializer.validated_data,
                 actor=self.actor(request),

@@ -36,6 +36,29 @@ class IdempotencyConflict(OrderServiceError):
     """An id (Idempotency-Key, refundRequestId, requestId) was reused for another request. 409."""
 
 
+class IdempotencyInProgress(IdempotencyConflict):
+    """The first request with this Idempotency-Key is still running (its lease is live). 409
+    ``request_in_progress`` with ``Retry-After``/``retryAfter``: send the same request again
+    then (Stripe answers the same; docs/architecture.md#order-creation)."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    def as_api_exception(self) -> APIException:
+        return RequestInProgress(self.message, retry_after=self.retry_after)
+
+
+class RequestInProgress(ApiConflict):
+    """409 ``request_in_progress``: the same request is being answered; retry after ``wait``."""
+
+    error_code = "request_in_progress"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.wait = retry_after  # DRF sets Retry-After from it; error_payload adds retryAfter
+
+
 class RefundNotAllowed(OrderServiceError):
     """The refund breaks an amount or attempts rule. `field` names the offending input. 400."""
 

@@ -314,8 +314,13 @@ class OrderEvent(models.Model):
 class IdempotencyRecord(models.Model):
     """The first response to an `Idempotency-Key`, replayed for every repeat of the same request.
 
-    The unique constraint decides which of many concurrent requests runs; the others wait for
-    its response. A repeat with another body is refused (409).
+    The unique constraint decides which of many concurrent requests runs. While it runs it holds
+    a lease (``locked_until``, renewed while computing, ``lease_token`` naming the holder); a
+    repeat meanwhile is answered 409 at once. A lease that expired means its request died: the
+    next repeat takes the record over and resumes the work from ``resource_ref`` (for an order,
+    the merchantTradeNo fixed before the order was stored). A repeat with another body is
+    refused (409). Records expire after ``PAYSVC_IDEMPOTENCY_KEY_TTL_HOURS``
+    (orders/services/idempotency.py; docs/architecture.md#order-creation).
     """
 
     application = models.ForeignKey("clients.ClientApplication", on_delete=models.CASCADE)
@@ -325,11 +330,21 @@ class IdempotencyRecord(models.Model):
     response_body = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    locked_until = models.DateTimeField(
+        null=True, blank=True, help_text="lease of the request computing the answer (none: free)"
+    )
+    lease_token = models.CharField(max_length=32, blank=True, help_text="who holds the lease")
+    resource_ref = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="what the request works on (an order's merchantTradeNo)",
+    )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["application", "key"], name="idempotency_key_unique")
         ]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created")]
 
     def __str__(self) -> str:
         return self.key

@@ -50,3 +50,11 @@ def reconcile_refund(refund_id: int) -> None:
     from orders.reconciliation import refund_reconcile
 
     refund_reconcile(refund_id=refund_id)
+
+
+@shared_task(name="orders.prune_idempotency_keys", ignore_result=True)
+def prune_idempotency_keys() -> int:
+    """Beat, hourly: delete Idempotency-Key answers past PAYSVC_IDEMPOTENCY_KEY_TTL_HOURS."""
+    from orders.services.idempotency import idempotency_records_prune
+
+    return idempotency_records_prune()

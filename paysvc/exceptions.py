@@ -9,8 +9,8 @@ Every error answered by the merchant API has this body (DESIGN.md, "Errors")::
 - ``code`` is stable and machine-readable: ``validation_error``, ``parse_error``,
   ``not_authenticated``, ``authentication_failed``, ``permission_denied``, ``not_found``,
   ``method_not_allowed``, ``not_acceptable``, ``unsupported_media_type``, ``payload_too_large``,
-  ``throttled``, ``conflict``, ``upstream_error`` / ``upstream_unavailable`` / ``upstream_timeout``,
-  ``server_error``;
+  ``throttled``, ``conflict``, ``request_in_progress``, ``upstream_error`` /
+  ``upstream_unavailable`` / ``upstream_timeout``, ``server_error``;
 - ``message`` is a sentence for humans;
 - ``fields`` (validation errors only) maps dotted paths (``goods.goodsName``,
   ``shipping.shippingAddress.region``, list items as ``orderTags.0``) to messages;

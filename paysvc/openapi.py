@@ -45,6 +45,7 @@ ERROR_CODES = (
     "payload_too_large",
     "throttled",
     "conflict",
+    "request_in_progress",
     "upstream_error",
     "upstream_unavailable",
     "upstream_timeout",
@@ -70,7 +71,7 @@ class ErrorDetailSerializer(serializers.Serializer):
         required=False,
         min_value=0,
         help_text="Seconds to wait before trying again; the same value as the `Retry-After` "
-        "header (429, and 503 when known).",
+        "header (429, 409 `request_in_progress`, and 503 when known).",
     )
     requiredScopes = serializers.ListField(
         child=serializers.CharField(),
@@ -190,7 +191,9 @@ _ERROR_ANSWERS: dict[int, tuple[type[serializers.Serializer], str, list[OpenApiE
         ErrorSerializer,
         "Conflicts with existing state (`conflict`): a `merchantTradeNo`, `refundRequestId` or "
         "`requestId` already used, an `Idempotency-Key` reused with another body, or an action "
-        "the order's status does not allow.",
+        "the order's status does not allow. `request_in_progress`: the first request with this "
+        "`Idempotency-Key` is still running; send the same request again after `Retry-After` "
+        "seconds (also `retryAfter`) to get its answer.",
         [
             response_example(
                 "Duplicate merchantTradeNo",
@@ -204,6 +207,15 @@ _ERROR_ANSWERS: dict[int, tuple[type[serializers.Serializer], str, list[OpenApiE
                 _error(
                     "conflict",
                     "this Idempotency-Key was already used with a different request body",
+                ),
+            ),
+            response_example(
+                "Request in progress",
+                _error(
+                    "request_in_progress",
+                    "a request with this Idempotency-Key is still being processed; send it "
+                    "again after 2 s",
+                    retryAfter=2,
                 ),
             ),
         ],
@@ -330,9 +342,14 @@ IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     OpenApiParameter.HEADER,
     description="Makes retrying safe. The first answer to a key is stored (for this API key's "
     "client application) and replayed, with `Idempotent-Replayed: true`, for every later request "
-    "with the same key and the same body; the same key with another body is a 409. Use one key "
-    "per checkout attempt, e.g. a UUID such as `3f1c2b9e-4a57-4e0b-9d8e-1b2c3d4e5f60`: at most "
-    "255 printable characters.",
+    "with the same key and the same body; the same key with another body is a 409. While the "
+    "first request is still running, a repeat is answered at once 409 `request_in_progress` with "
+    "`Retry-After` (2 s by default): send it again then. If that request died (its process was "
+    "killed), the first repeat after its lease (15 s by default) takes over and finishes it: the "
+    "same order, never a second one. Answers are kept 24 h by default; then the key is new "
+    "again. Use one key per checkout "
+    "attempt, e.g. a UUID such as `3f1c2b9e-4a57-4e0b-9d8e-1b2c3d4e5f60`: at most 255 printable "
+    "characters.",
     # No `example`: the docs page would pre-fill it, and a second try with another body would
     # then be a 409 that surprises whoever is trying the API.
 )
@@ -349,7 +366,7 @@ RETRY_AFTER_HEADER = OpenApiParameter(
     {"type": "integer", "minimum": 0},
     OpenApiParameter.HEADER,
     description="Seconds to wait before sending the request again.",
-    response=[429, 503],
+    response=[409, 429, 503],
 )
 WWW_AUTHENTICATE_HEADER = OpenApiParameter(
     "WWW-Authenticate",

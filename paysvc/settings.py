@@ -181,6 +181,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
         "options": {"expires": 3600.0},
     },
+    "orders-prune-idempotency-keys": {
+        "task": "orders.prune_idempotency_keys",
+        "schedule": 3600.0,
+        "options": {"expires": 3600.0},
+    },
 }
 
 # --- Binance Pay --------------------------------------------------------------------------------
@@ -314,6 +319,17 @@ PAYSVC_JSON_ERROR_PATH_PREFIXES = ["/api/"]
 # URL fields (notifyUrl, returnUrl, cancelUrl) refuse private, loopback and link-local targets
 # unless this is on (make run and the tests turn it on: everything runs on 127.0.0.1 there).
 PAYSVC_ALLOW_PRIVATE_URLS = env.bool("PAYSVC_ALLOW_PRIVATE_URLS", default=False)
+# Idempotency-Key (orders/services/idempotency.py): answers are kept this long (Stripe: 24 h),
+# then beat deletes them and the key may be used again.
+PAYSVC_IDEMPOTENCY_KEY_TTL_HOURS = env.float("PAYSVC_IDEMPOTENCY_KEY_TTL_HOURS", default=24.0)
+# The lease of the request computing a key's answer, renewed every third of it while it runs;
+# once it lapses (the process died) a repeat takes over. Keep it well under a client's retry
+# horizon and over a database hiccup.
+PAYSVC_IDEMPOTENCY_LEASE_SECONDS = env.float("PAYSVC_IDEMPOTENCY_LEASE_SECONDS", default=15.0)
+# Retry-After of the 409 answered to a repeat while the first request is still running.
+PAYSVC_IDEMPOTENCY_RETRY_AFTER_SECONDS = env.int(
+    "PAYSVC_IDEMPOTENCY_RETRY_AFTER_SECONDS", default=2
+)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "paysvc merchant API",
@@ -372,7 +388,9 @@ of sending a new request.
 
 Send an `Idempotency-Key` header (e.g. a UUID per checkout attempt) with `POST /api/v1/orders`:
 the first answer is stored and replayed, with `Idempotent-Replayed: true`, for every repeat with
-the same key and body; the same key with another body is a 409. `merchantTradeNo` is unique too:
+the same key and body; the same key with another body is a 409, and while the first request still
+runs a repeat is a 409 `request_in_progress` with `Retry-After` (send it again then; answers are
+kept 24 h). `merchantTradeNo` is unique too:
 Binance never creates two orders with one. Refunds are idempotent by `refundRequestId`, account
 shares by `requestId`: repeating a request with the same id is always safe.
 

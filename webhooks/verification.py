@@ -162,11 +162,32 @@ def _parse(body: bytes) -> WebhookNotification:
     try:
         notification = parse_notification(body)
     except MalformedNotification as exc:
-        raise Rejected("malformed_body", f"body is not a Binance notification ({exc})") from None
+        raise _not_a_notification(exc) from None
     for value in (notification.biz_type, notification.biz_id_str, notification.biz_status):
         if len(value) > MAX_ID_CHARS:
             raise Rejected("malformed_body", "bizType, bizIdStr or bizStatus is too long")
+    if notification.biz_type == "PAY_REFUND":
+        _check_refund_info_text(notification)
     return notification
+
+
+def _check_refund_info_text(notification: WebhookNotification) -> None:
+    """``refundInfo`` may be JSON text of its own (REFERENCE 3.8), parsed only when it is read.
+
+    A NUL or lone surrogate in it is refused now, as anywhere else in the body
+    (docs/binance-pay.md#webhook-envelope), instead of reaching the dedupe key or the processing.
+    Other defects of a refund's data keep their documented path: stored, keyed by the body, and
+    failed visibly by processing (webhooks.services.intake.dedupe_key).
+    """
+    try:
+        notification.refund_data()
+    except MalformedNotification as exc:
+        if exc.reason == "invalid_text":
+            raise _not_a_notification(exc) from None
+
+
+def _not_a_notification(exc: MalformedNotification) -> Rejected:
+    return Rejected("malformed_body", f"body is not a Binance notification ({exc})")
 
 
 def _check_nonce(nonce: str, body: bytes) -> None:

@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 SUCCESS_BODY = b'{"returnCode":"SUCCESS","returnMessage":null}'
 JSON = "application/json"
+CHUNKED_READ_BYTES = 16384
 
 
 @csrf_exempt
@@ -71,17 +72,26 @@ def _receive(request: HttpRequest) -> HttpResponse:
 
 
 def _body(request: HttpRequest) -> bytes:
+    """The raw body, at most ``BINANCE_PAY_WEBHOOK_MAX_BYTES`` (413 above it).
+
+    With ``Content-Length`` the size is judged before a byte is read. Without it, a chunked body
+    (``Transfer-Encoding: chunked``, which Django reads as empty) is read from the server's
+    input stream, up to the cap and no further (`_read_chunked`).
+    """
     limit = int(settings.BINANCE_PAY_WEBHOOK_MAX_BYTES)
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    if declared > limit:  # refused before reading a byte
-        raise Rejected("too_large", f"body over {limit} bytes", status=413)
-    try:
-        body = request.body
-    except RequestDataTooBig:
-        raise Rejected("too_large", f"body over {limit} bytes", status=413) from None
+    if not request.META.get("CONTENT_LENGTH") and _is_chunked(request):
+        body = _read_chunked(request, limit)
+    else:
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if declared > limit:  # refused before reading a byte
+            raise Rejected("too_large", f"body over {limit} bytes", status=413)
+        try:
+            body = request.body
+        except RequestDataTooBig:
+            raise Rejected("too_large", f"body over {limit} bytes", status=413) from None
     if len(body) > limit:
         raise Rejected("too_large", f"body over {limit} bytes", status=413)
     if not body:
@@ -89,9 +99,41 @@ def _body(request: HttpRequest) -> bytes:
     return body
 
 
+def _is_chunked(request: HttpRequest) -> bool:
+    codings = request.META.get("HTTP_TRANSFER_ENCODING", "")
+    return "chunked" in [c.strip().lower() for c in codings.split(",")]
+
+
+def _read_chunked(request: HttpRequest, limit: int) -> bytes:
+    """Read a body of unknown length from the WSGI input, refusing it once past ``limit``.
+
+    Only from a server that ends the input at the end of the body (``wsgi.input_terminated``,
+    as gunicorn and Werkzeug set; the chunked framing itself is the server's): on any other
+    input a read could wait for bytes that never come, so the answer is 411 Length Required.
+    Behind nginx this path is not taken: nginx buffers the whole body and passes it on with a
+    Content-Length (docs/binance-pay.md#webhook-transport).
+    """
+    if not request.environ.get("wsgi.input_terminated"):
+        raise Rejected("length_required", "send a Content-Length", status=411)
+    stream = request.environ["wsgi.input"]
+    chunks: list[bytes] = []
+    size = 0
+    while size <= limit:
+        chunk = stream.read(min(CHUNKED_READ_BYTES, limit + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > limit:  # the rest is never read: the server discards it (or closes)
+        raise Rejected("too_large", f"body over {limit} bytes", status=413)
+    return b"".join(chunks)
+
+
 def _check_content_type(request: HttpRequest) -> None:
     charset = request.content_params.get("charset", "utf-8").lower()
-    if request.content_type != JSON or charset not in ("utf-8", "utf8"):
+    # The header is stored with the event (jsonb): a control character (NUL) could not be.
+    printable = str(request.META.get("CONTENT_TYPE", "")).isprintable()
+    if request.content_type != JSON or charset not in ("utf-8", "utf8") or not printable:
         raise Rejected(
             "unsupported_media_type", "Content-Type must be application/json (UTF-8)", status=415
         )

@@ -53,6 +53,10 @@ ATTACHED_FIELDS = (
 )  # fmt: skip
 # Our own fields, not sent to Binance.
 LOCAL_FIELDS = ("notifyUrl", "customerRef")
+LINKS_LOST_MESSAGE = (
+    "Binance created the order but its answer (with the checkout links) was lost; paysvc "
+    "closed it. Create a new order with a new merchantTradeNo."
+)
 UNKNOWN_CREATE_OUTCOME = (
     "Binance did not answer; the order's outcome is unknown. paysvc keeps querying Binance by "
     "merchantTradeNo and will either confirm it or create it; never twice."
@@ -251,12 +255,7 @@ def _query_after_unknown(*, order: Order, gateway: BinanceGateway, schedule: boo
                 "closing an order whose links were lost failed",
                 extra={"merchantTradeNo": order.merchant_trade_no},
             )
-    raise BinanceRefused(
-        "Binance created the order but its answer (with the checkout links) was lost; paysvc "
-        "closed it. Create a new order with a new merchantTradeNo.",
-        code="links_lost",
-        name="LINKS_LOST",
-    )
+    raise BinanceRefused(LINKS_LOST_MESSAGE, code="links_lost", name="LINKS_LOST")
 
 
 @transaction.atomic

@@ -560,6 +560,15 @@ DEEP = 10_000
         (b'{"bizType":"\xff"}', "not_utf8", "body"),
         (b'{"bizType":NaN}', "not_json", "body"),
         (b'{"x":Infinity}', "not_json", "body"),
+        # Text that is not text: a lone surrogate or a NUL, in a value or a key, at any level.
+        (_envelope(bizType="PAY\ud800"), "invalid_text", "bizType"),
+        (_envelope(bizIdStr="\x00", bizId=...), "invalid_text", "bizIdStr"),
+        (b'{"bizType":"PAY","\\udc00":1}', "invalid_text", "body"),
+        (_envelope(data='{"merchantTradeNo":"\\u0000"}'), "invalid_text", "data.merchantTradeNo"),
+        (_envelope(data='{"a":[{"b":"x\\ud83d"}]}'), "invalid_text", "data.a.0.b"),
+        (_envelope(data='{"\\u0000":1}'), "invalid_text", "data"),
+        (_envelope(data={"note": "\udfff"}), "invalid_text", "data.note"),
+        (_envelope(data='{"a":"\ud800"}'), "invalid_text", "data"),  # in the outer text
     ],
 )
 def test_malformed_notifications_are_rejected(body: bytes, reason: str, field: str) -> None:
@@ -567,6 +576,16 @@ def test_malformed_notifications_are_rejected(body: bytes, reason: str, field: s
         parse_notification(body)
     assert (caught.value.reason, caught.value.field) == (reason, field)
     assert isinstance(caught.value, ValueError)
+
+
+def test_surrogate_pairs_and_other_control_characters_are_text() -> None:
+    """Only lone surrogates and NUL are refused: a pair is one character (an emoji), and other
+    escaped control characters are valid, storable text."""
+    data = '{"merchantTradeNo":"\\ud83d\\ude00","totalFee":1,"currency":"USDT","n":"\\u0001\\t"}'
+    notification = parse_notification(_envelope(data=data))
+
+    assert notification.data["merchantTradeNo"] == "\U0001f600"
+    assert notification.data["n"] == "\x01\t"
 
 
 def test_deep_nesting_does_not_recurse() -> None:

@@ -35,7 +35,9 @@ def application(db):
 
 @pytest.fixture
 def web3() -> Client:
-    return Client()
+    """Binance's side of the Web3 API. CSRF checks on, as for every real caller (Django's test
+    client skips them by default, which once hid a CSRF 403 behind a passing 405 test)."""
+    return Client(enforce_csrf_checks=True)
 
 
 def completion(

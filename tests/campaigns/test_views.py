@@ -291,11 +291,17 @@ def test_an_unknown_path_under_the_prefix_answers_the_envelope(web3, db):
     assert envelope(response)["code"] == "000007"
 
 
-def test_another_method_answers_the_envelope(web3, db):
-    response = web3.post(COMPLETION, {"walletAddress": BINANCE_ID})
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
+@pytest.mark.parametrize("path", ["/web3/v1/time", COMPLETION, "/web3/v1/task/nope"])
+def test_another_method_answers_the_envelope(web3, db, method, path):
+    """405 with the envelope (docs/web3.md#codes), not Django's CSRF page: `web3` enforces CSRF
+    checks like a real server-to-server caller without cookies."""
+    response = web3.generic(
+        method, path, "walletAddress=1", content_type="application/x-www-form-urlencoded"
+    )
 
     assert response.status_code == 405
-    assert envelope(response)["code"] == "000007"
+    assert envelope(response) == {"code": "000007", "message": "other error", "data": None}
 
 
 # -- records of every call -------------------------------------------------------------------------

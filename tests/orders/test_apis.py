@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -211,25 +213,40 @@ def test_a_timeout_answers_within_ten_seconds_with_an_unknown_outcome(merchant, 
 # -- idempotency ----------------------------------------------------------------------------------
 @pytest.mark.django_db(transaction=True)
 def test_fifty_concurrent_requests_with_one_idempotency_key_make_one_order(sandbox):
+    """RELIABILITY #34 (scaled): while the first request runs, the others are answered 409
+    request_in_progress at once (no thread waits for another); each client sends again after
+    Retry-After and gets the first answer replayed."""
     _key, raw = api_key_factory()
     body = order_body()
 
-    def send(_: int) -> tuple[int, Any]:
+    def send(_: int) -> tuple[list[int], Any]:
+        seen = []
         try:
-            response = api(raw).post(
-                "/api/v1/orders", body, format="json", HTTP_IDEMPOTENCY_KEY="checkout-1"
-            )
-            return response.status_code, response.json()
+            for _attempt in range(30):
+                response = api(raw).post(
+                    "/api/v1/orders", body, format="json", HTTP_IDEMPOTENCY_KEY="checkout-1"
+                )
+                seen.append(response.status_code)
+                if response.status_code != 409:
+                    return seen, response.json()
+                assert response.json()["error"]["code"] == "request_in_progress"
+                time.sleep(int(response["Retry-After"]))
+            return seen, None
         finally:
             connection.close()  # each thread has its own; leave none open
 
     with ThreadPoolExecutor(max_workers=50) as pool:
         results = list(pool.map(send, range(50)))
 
-    statuses = {status for status, _ in results}
-    assert statuses == {201}, results[:3]
-    assert len({body["merchantTradeNo"] for _, body in results}) == 1
+    assert [seen[-1] for seen, _ in results] == [201] * 50, results[:3]
+    assert len({json.dumps(answer, sort_keys=True) for _, answer in results}) == 1
+    assert sum(seen.count(201) for seen, _ in results) == 50
     assert Order.objects.count() == 1
+    trade_no = results[0][1]["merchantTradeNo"]
+    creates = OrderEvent.objects.filter(
+        order__merchant_trade_no=trade_no, detail__path__endswith="/v2/order"
+    )
+    assert creates.count() == 1
 
 
 @pytest.mark.django_db

@@ -323,7 +323,13 @@ def test_a_body_over_the_cap_is_413_before_anything_else(signer, post, certs_end
 
 @pytest.mark.parametrize(
     "content_type",
-    ["text/plain", "application/x-www-form-urlencoded", "application/json; charset=utf-16", ""],
+    [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "application/json; charset=utf-16",
+        "",
+        "application/json; x=\x00",  # stored with the event: PostgreSQL's jsonb takes no NUL
+    ],
 )
 def test_a_body_that_is_not_utf8_json_is_415(signer, post, certs_endpoint, content_type):
     body = pay_body()
@@ -339,6 +345,122 @@ def test_an_empty_body_and_a_validly_signed_non_notification_are_400(signer, pos
         response = post(body, signer.headers(body))
         assert response.status_code == 400, body
     assert WebhookEvent.objects.count() == 0
+
+
+def _unstorable_bodies() -> list[tuple[str, bytes, str]]:
+    """(label, validly shaped body, the problem the answer must name): a lone surrogate or a NUL
+    in every place text reaches paysvc (envelope ids, data fields and keys, refundInfo's own
+    JSON string). json.dumps writes them as \\ud800 and \\u0000 escapes, as a sender would."""
+
+    def body(
+        data: Any,
+        *,
+        biz_type: str = "PAY",
+        biz_id: str = "219129167241265152",
+        biz_status: str = "PAY_SUCCESS",
+        data_as_text: bool = True,
+    ) -> bytes:
+        raw = json.dumps(data, separators=(",", ":")) if data_as_text else data
+        return json.dumps(
+            {"bizType": biz_type, "data": raw, "bizIdStr": biz_id, "bizStatus": biz_status},
+            separators=(",", ":"),
+        ).encode()
+
+    def pay(**extra: Any) -> dict[str, Any]:
+        return {"merchantTradeNo": "m1", "totalFee": "1.00", "currency": "USDT", **extra}
+
+    refund = {"merchantTradeNo": "m1", "totalFee": "1", "currency": "USDT", "refundInfo": None}
+    items = []
+    for name, char, problem in (
+        ("U+D800", "\ud800", "surrogate"),
+        ("U+DFFF", "\udfff", "surrogate"),
+        ("NUL", "\x00", "NUL"),
+    ):
+        refund_info = json.dumps({"refundRequestId": f"r{char}", "prepayId": "1"})
+        items += [
+            (f"bizType {name}", body(pay(), biz_type=f"PAY{char}"), problem),
+            (f"bizIdStr {name}", body(pay(), biz_id=f"1{char}"), problem),
+            (f"bizStatus {name}", body(pay(), biz_status=f"PAY_SUCCESS{char}"), problem),
+            (f"merchantTradeNo {name}", body(pay(merchantTradeNo=f"m{char}")), problem),
+            (f"passThroughInfo {name}", body(pay(passThroughInfo=char)), problem),
+            (f"nested value {name}", body(pay(paymentInfo={"payMethod": [char]})), problem),
+            (f"data key {name}", body({**pay(), char: 1}), problem),
+            (f"data object {name}", body(pay(currency=char), data_as_text=False), problem),
+            (
+                f"data text itself {name}",  # the outer string holds the character
+                body('{"merchantTradeNo":"' + char + '","totalFee":1,"currency":"USDT"}',
+                     data_as_text=False),
+                problem,
+            ),
+            (
+                f"refundInfo text {name}",
+                body({**refund, "refundInfo": refund_info}, biz_type="PAY_REFUND",
+                     biz_status="REFUND_SUCCESS"),
+                problem,
+            ),
+        ]  # fmt: skip
+    return items
+
+
+@pytest.mark.parametrize(
+    ("label", "body", "problem"), _unstorable_bodies(), ids=[i[0] for i in _unstorable_bodies()]
+)
+def test_a_lone_surrogate_or_a_nul_anywhere_is_400_naming_it_and_nothing_is_stored(
+    signer, post, broker, certs_endpoint, label, body, problem
+):
+    """Validly signed, so only the body can refuse it. A lone surrogate cannot be encoded for
+    the database (was an HTML 500) and PostgreSQL stores no NUL in text or jsonb (was a 503,
+    retried by Binance forever): both are a 400 FAIL naming the problem
+    (docs/binance-pay.md#webhook-envelope)."""
+    response = post(body, signer.headers(body))
+
+    assert response.status_code == 400, (response.status_code, response.content[:200])
+    assert response["Content-Type"] == "application/json"
+    assert problem in fail_reason(response)
+    assert WebhookEvent.objects.count() == 0
+    assert broker.published == []
+
+
+def chunked_request(body: bytes, headers: dict[str, str], *, terminated: bool = True) -> Any:
+    """A request as gunicorn hands over a chunked delivery: no CONTENT_LENGTH, the
+    Transfer-Encoding header, the decoded body on ``wsgi.input``, ``wsgi.input_terminated``."""
+    import io
+
+    from django.core.handlers.wsgi import WSGIRequest
+
+    environ = dict(
+        RequestFactory()
+        .post(WEBHOOK_PATH, data=b"", content_type="application/json", **meta(headers))
+        .environ
+    )
+    environ.pop("CONTENT_LENGTH", None)
+    environ["CONTENT_TYPE"] = "application/json"
+    environ["HTTP_TRANSFER_ENCODING"] = "chunked"
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["wsgi.input_terminated"] = terminated
+    return WSGIRequest(environ)
+
+
+def test_a_chunked_body_is_read_up_to_the_cap(signer, certs_endpoint, settings):
+    """No Content-Length: the body is read from the server's terminated input (it was refused
+    as empty); past the cap it is 413; an input the server does not terminate is 411."""
+    settings.BINANCE_PAY_WEBHOOK_MAX_BYTES = 4096
+    body = pay_body()
+    big = body[:-1] + b',"pad":"' + b"p" * 5000 + b'"}'
+
+    accepted = views.binance_pay_webhook(chunked_request(body, signer.headers(body)))
+    too_large = views.binance_pay_webhook(chunked_request(big, signer.headers(big)))
+    unterminated = views.binance_pay_webhook(
+        chunked_request(body, signer.headers(body), terminated=False)
+    )
+    empty = views.binance_pay_webhook(chunked_request(b"", signer.headers(b"")))
+
+    assert (accepted.status_code, accepted.content) == (200, SUCCESS)
+    assert bytes(WebhookEvent.objects.get().body) == body
+    assert too_large.status_code == 413
+    assert unterminated.status_code == 411
+    assert empty.status_code == 400 and "empty" in fail_reason(empty)
+    assert WebhookEvent.objects.count() == 1
 
 
 def test_a_signature_is_never_logged(signer, post, certs_endpoint, caplog):

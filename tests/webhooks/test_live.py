@@ -9,6 +9,8 @@ database.
 from __future__ import annotations
 
 import datetime as dt
+import http.client
+import json
 import sys
 import threading
 import time
@@ -310,3 +312,118 @@ def test_a_new_key_while_the_certificates_endpoint_is_down_is_retried_until_acce
     codes = [attempt["httpStatus"] for attempt in log["log"]]
     assert codes[0] == 503 and codes[-1] == 200, codes
     assert log["log"][-1]["certSerial"] == rotated["certSerial"]
+
+
+# -- chunked deliveries (Transfer-Encoding: chunked, no Content-Length) -------------------------
+def post_chunked(
+    connection: http.client.HTTPConnection, body: bytes, headers: dict[str, str], pieces: int = 3
+) -> tuple[int, bytes]:
+    """POST ``body`` framed by hand as ``pieces`` chunks, with no Content-Length header."""
+    size = max(1, -(-len(body) // pieces))
+    try:
+        connection.putrequest("POST", "/webhooks/binance-pay/")
+        for name, value in {
+            "Content-Type": "application/json; charset=utf-8",
+            "Transfer-Encoding": "chunked",
+            **headers,
+        }.items():
+            connection.putheader(name, value)
+        connection.endheaders()
+        for start in range(0, len(body), size):
+            piece = body[start : start + size]
+            connection.send(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+        connection.send(b"0\r\n\r\n")
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def over_the_cap_body() -> bytes:
+    """A PAY body past the 64 KiB default cap (BINANCE_PAY_WEBHOOK_MAX_BYTES)."""
+    return pay_body()[:-1] + b',"pad":"' + b"p" * 70_000 + b'"}'
+
+
+def test_a_chunked_webhook_is_accepted_by_gunicorn_and_stored_byte_for_byte(stack, signer):
+    """Binance may send a body without Content-Length; it was refused as empty (400)."""
+    order = OrderFactory()
+    body = pay_body(order)
+    port = int(stack.web_url.rsplit(":", 1)[1])
+
+    status, answer = post_chunked(
+        http.client.HTTPConnection("127.0.0.1", port, timeout=30), body, signer.headers(body)
+    )
+
+    assert (status, answer) == (200, SUCCESS), stack.log_tail()
+    event = WebhookEvent.objects.get(merchant_trade_no=order.merchant_trade_no)
+    assert bytes(event.body) == body
+    assert wait_until(lambda: status_of(order.merchant_trade_no) == "PAID", timeout=15)
+
+
+def test_a_chunked_webhook_over_the_cap_is_413_and_nothing_is_stored(stack, signer):
+    body = over_the_cap_body()
+    port = int(stack.web_url.rsplit(":", 1)[1])
+
+    status, answer = post_chunked(
+        http.client.HTTPConnection("127.0.0.1", port, timeout=30),
+        body,
+        signer.headers(body),
+        pieces=20,
+    )
+
+    assert status == 413, (status, answer)
+    assert json.loads(answer)["returnCode"] == "FAIL"
+    assert WebhookEvent.objects.count() == 0
+
+
+@pytest.fixture(scope="module")
+def nginx(stack: Stack, tmp_path_factory: Any) -> Iterator[Any]:
+    """deploy/nginx.conf.template in front of this module's gunicorn (tests/proxy.py)."""
+    from tests.proxy import NGINX, NGINX_MISSING_REASON, nginx_config
+
+    if NGINX is None:
+        pytest.skip(NGINX_MISSING_REASON)
+    folder = tmp_path_factory.mktemp("webhook-nginx")
+    upstream = stack.web_url.removeprefix("http://")
+    proxy = nginx_config(folder, upstream=upstream, http_port=free_port(), https_port=free_port())
+    with running(proxy.argv, {"PATH": "/usr/bin:/bin:/usr/sbin"}, folder / "nginx.log") as proc:
+        assert wait_until(lambda: _nginx_answers(proxy), timeout=30), (
+            folder / "nginx.log"
+        ).read_text()
+        assert proc.poll() is None
+        yield proxy
+
+
+def _nginx_answers(proxy: Any) -> bool:
+    connection = http.client.HTTPSConnection(
+        "127.0.0.1", proxy.https_port, timeout=2, context=proxy.tls_context()
+    )
+    try:
+        connection.request("GET", "/healthz")
+        return connection.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("over_the_cap", [False, True], ids=["accepted", "over-the-cap"])
+def test_a_chunked_webhook_through_nginx(stack, signer, nginx, over_the_cap):
+    """nginx buffers the chunked body and passes it on with a Content-Length (its
+    client_max_body_size, 1 MiB, is above paysvc's 64 KiB cap, so paysvc answers the 413)."""
+    order = OrderFactory()
+    body = over_the_cap_body() if over_the_cap else pay_body(order)
+    connection = http.client.HTTPSConnection(
+        "127.0.0.1", nginx.https_port, timeout=30, context=nginx.tls_context()
+    )
+
+    status, answer = post_chunked(connection, body, signer.headers(body))
+
+    if over_the_cap:
+        assert status == 413, (status, answer)
+        assert json.loads(answer)["returnCode"] == "FAIL"
+        assert WebhookEvent.objects.count() == 0
+    else:
+        assert (status, answer) == (200, SUCCESS), stack.log_tail()
+        event = WebhookEvent.objects.get(merchant_trade_no=order.merchant_trade_no)
+        assert bytes(event.body) == body
