@@ -292,7 +292,8 @@ def body_with(changes: dict[str, Any], base: dict[str, Any] = BASELINE) -> str:
 
 
 def case(verdict: str, changes: dict[str, Any], base: dict[str, Any] = BASELINE) -> Any:
-    label = ",".join(f"{k}={v!r}"[:50] for k, v in changes.items()) or "baseline"
+    shown = {k: "DELETE" if v is DELETE else repr(v) for k, v in changes.items()}
+    label = ",".join(f"{k}={v}"[:50] for k, v in shown.items()) or "baseline"
     return pytest.param(body_with(changes, base), verdict, id=label)
 
 
