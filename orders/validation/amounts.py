@@ -5,10 +5,12 @@ numeric string (``"25.17"``, ``"1E+2"``). A ``float`` that slipped through is re
 shortest repr, so binary artefacts show up as extra places (0.1 + 0.2 -> 0.30000000000000004,
 17 places, refused) instead of being silently rounded.
 
-Rules (seed 004: decimal(.8), minimum 0.00000001; the upper bounds are paysvc's):
-- finite; at least ``AMOUNT_MIN``; below ``AMOUNT_LIMIT`` (10^12: no checkout is a trillion);
+Rules (seed 004: decimal(.8), minimum 0.00000001; the maximum is the sandbox's, our stand-in for
+Binance, which refuses more: tests/contract):
+- finite; at least ``AMOUNT_MIN``; at most ``AMOUNT_LIMIT`` (10^11, inclusive);
 - at most ``MAX_DECIMAL_PLACES`` places, trailing zeros not counted (as Java's @Digits does);
-- at most ``MAX_SIGNIFICANT_DIGITS`` digits (so every amount fits DecimalField(20, 8) exactly);
+- at most ``MAX_SIGNIFICANT_DIGITS`` digits (12 integer + 8 decimal digits: every amount up to
+  ``AMOUNT_LIMIT`` fits DecimalField(20, 8) exactly);
 - strings use the JSON number grammar: no leading "+", no leading zeros, no "1,50", no spaces.
 The result is exact: input with 0..8 places and no positive exponent comes back unchanged;
 ``1E+2`` becomes ``100`` and ``1.500000000`` becomes ``1.50000000``.
@@ -27,9 +29,13 @@ from rest_framework import serializers
 from paysvc.serializers import COMMON_MESSAGES
 
 AMOUNT_MIN = Decimal("0.00000001")
-AMOUNT_LIMIT = Decimal(10) ** 12
+# fiatAmount floor (paysvc's): Binance converts a fiat order to USDT at its own rate and refuses
+# one that comes to less than AMOUNT_MIN. One cent of the weakest supported currency (VND, about
+# 0.00004 USDT) is still 4E-7 USDT, so nothing at or above this floor can convert to too little.
+FIAT_AMOUNT_MIN = Decimal("0.01")
+AMOUNT_LIMIT = Decimal(10) ** 11  # the largest amount accepted (inclusive)
 MAX_DECIMAL_PLACES = 8
-MAX_SIGNIFICANT_DIGITS = 18
+MAX_SIGNIFICANT_DIGITS = 20
 _MAX_TEXT_LENGTH = 64
 
 _JSON_NUMBER_RE = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?", re.ASCII)
@@ -49,8 +55,8 @@ def parse_amount(value: Any) -> Decimal:
         raise AmountError("must be a finite number (NaN and Infinity are refused)")
     if number < AMOUNT_MIN:
         raise AmountError(f"must be at least {AMOUNT_MIN:f} (Binance minimum)")
-    if number >= AMOUNT_LIMIT:
-        raise AmountError(f"must be less than {AMOUNT_LIMIT:f}")
+    if number > AMOUNT_LIMIT:
+        raise AmountError(f"must be at most {AMOUNT_LIMIT:f} (Binance maximum)")
     _, digit_tuple, raw_exponent = number.as_tuple()
     digits, exponent = list(digit_tuple), int(raw_exponent)  # finite: the exponent is an int
     while exponent < 0 and len(digits) > 1 and digits[-1] == 0:  # trailing zeros
@@ -117,12 +123,13 @@ def _canonical(number: Decimal) -> Decimal:
         "oneOf": [
             {
                 "type": "string",
-                "pattern": r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,8})?$",
+                "pattern": r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,8})?$",  # at most 10^11
                 "example": "25.17",
             },
-            {"type": "number", "minimum": 0.00000001},
+            {"type": "number", "minimum": 0.00000001, "maximum": 100000000000},
         ],
-        "description": "decimal(.8): at least 0.00000001, at most 8 decimal places",
+        "description": "decimal(.8): at least 0.00000001, at most 100000000000, at most 8 "
+        "decimal places",
     }
 )
 class AmountField(serializers.Field):

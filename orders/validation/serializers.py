@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from django.core.validators import EmailValidator
@@ -19,7 +20,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
 
-from orders.validation.amounts import AmountField
+from orders.validation.amounts import FIAT_AMOUNT_MIN, AmountField
 from orders.validation.fields import (
     CodeField,
     IPAddressField,
@@ -62,11 +63,12 @@ PHONE = re.compile(r"\+?[0-9][0-9 ()./-]*(?: ?(?:x|ext\.?) ?[0-9]{1,8})?", re.AS
 PHONE_COUNTRY_CODE = re.compile(r"\+?[0-9]{1,4}")
 ZIP_CODE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9 -]*[A-Za-z0-9])?")
 LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8})*")  # BCP 47 or Java "zh_CN"
-CURRENCY_LIST = re.compile(r"[A-Z0-9]{2,16}(?:,[A-Z0-9]{2,16})*")
+CURRENCY_LIST = re.compile(r"[A-Z0-9]{1,20}(?:,[A-Z0-9]{1,20})*")  # 1-20: the sandbox's
 
 NAME_MAX_LENGTH = 128  # Binance documents no limit for names; a generous bound of ours
 ID_MAX_LENGTH = 64
-COOKIE_ID_MAX_LENGTH = 128  # signed session cookies exceed 64 characters
+COOKIE_ID_MAX_LENGTH = 256  # the sandbox's (Binance's) limit; signed session cookies exceed 64
+ADDRESS_PART_MAX_LENGTH = 256  # state, city, address: the sandbox's (Binance's) limit
 
 DATETIME_MESSAGES = {
     **COMMON_MESSAGES,
@@ -144,7 +146,29 @@ def _fiat_currency(**kwargs: Any) -> CodeField:
     )
 
 
-class PersonNameSerializer(StrictSerializer):
+class BinanceObject(StrictSerializer):
+    """A Create Order object: an empty (or blank) string on an optional scalar field means absent,
+    as ``null`` does, because Binance reads ``""`` as "not given" (the sandbox does, and
+    tests/contract holds paysvc to it). Required fields still refuse it ("must not be blank"),
+    and so do those in ``blank_is_a_value``; an object field still needs an object."""
+
+    blank_is_a_value: frozenset[str] = frozenset()
+
+    def _means_absent(self, key: str, value: Any) -> bool:
+        field = self.fields.get(key)
+        if (
+            key not in self.blank_is_a_value
+            and field is not None
+            and not field.required
+            and not isinstance(field, serializers.BaseSerializer)  # objects stay objects
+            and isinstance(value, str)
+            and not value.strip()
+        ):
+            return True
+        return super()._means_absent(key, value)
+
+
+class PersonNameSerializer(BinanceObject):
     """shippingName / buyerName (seed 004: firstName and lastName required inside)."""
 
     firstName = TextField(max_length=NAME_MAX_LENGTH)
@@ -152,14 +176,14 @@ class PersonNameSerializer(StrictSerializer):
     lastName = TextField(max_length=NAME_MAX_LENGTH)
 
 
-class OrderEnvSerializer(StrictSerializer):
+class OrderEnvSerializer(BinanceObject):
     terminalType = CodeField(TERMINAL_TYPES, rule=one_of(TERMINAL_TYPES))
     osType = CodeField(OS_TYPES, rule=one_of(OS_TYPES), required=False)
     orderClientIp = IPAddressField(required=False)
     cookieId = _visible_id(COOKIE_ID_MAX_LENGTH, required=False)
 
 
-class GoodsUnitAmountSerializer(StrictSerializer):
+class GoodsUnitAmountSerializer(BinanceObject):
     currency = CodeField(
         SUPPORTED_CRYPTO | SUPPORTED_FIAT,
         rule="must be a supported crypto or fiat currency code in upper case",
@@ -167,7 +191,7 @@ class GoodsUnitAmountSerializer(StrictSerializer):
     amount = AmountField()
 
 
-class OrderGoodsSerializer(StrictSerializer):
+class OrderGoodsSerializer(BinanceObject):
     goodsType = CodeField(GOODS_TYPES, rule=one_of(GOODS_TYPES, "01 tangible, 02 virtual"))
     goodsCategory = CodeField(GOODS_CATEGORIES, rule=one_of(GOODS_CATEGORIES))
     # Seed 004 gives no format for referenceGoodsId; paysvc requires 1..64 printable characters.
@@ -180,14 +204,14 @@ class OrderGoodsSerializer(StrictSerializer):
     goodsQuantity = QuantityField(required=False)
 
 
-class ShippingAddressSerializer(StrictSerializer):
+class ShippingAddressSerializer(BinanceObject):
     region = CodeField(
         ISO_3166_ALPHA2,
         rule="must be an ISO 3166-1 alpha-2 country/region code in upper case, e.g. US, DE, HK",
     )
-    state = _optional_text(128)
-    city = _optional_text(128)
-    address = _optional_text(256)
+    state = _optional_text(ADDRESS_PART_MAX_LENGTH)
+    city = _optional_text(ADDRESS_PART_MAX_LENGTH)
+    address = _optional_text(ADDRESS_PART_MAX_LENGTH)
     zipCode = TextField(
         max_length=32,
         required=False,
@@ -201,13 +225,13 @@ class ShippingAddressSerializer(StrictSerializer):
     )
 
 
-class OrderShippingSerializer(StrictSerializer):
+class OrderShippingSerializer(BinanceObject):
     shippingName = PersonNameSerializer(required=False)
     shippingAddress = ShippingAddressSerializer(required=False)
     shippingPhoneNo = _phone()
 
 
-class OrderBuyerSerializer(StrictSerializer):
+class OrderBuyerSerializer(BinanceObject):
     referenceBuyerId = _visible_id(required=False)
     buyerName = PersonNameSerializer(required=False)
     buyerPhoneCountryCode = TextField(
@@ -231,7 +255,7 @@ class OrderBuyerSerializer(StrictSerializer):
     )
 
 
-class OrderMerchantSerializer(StrictSerializer):
+class OrderMerchantSerializer(BinanceObject):
     subMerchantId = TextField(
         max_length=19,
         required=False,
@@ -240,7 +264,7 @@ class OrderMerchantSerializer(StrictSerializer):
     )
 
 
-class OrderTagsSerializer(StrictSerializer):
+class OrderTagsSerializer(BinanceObject):
     ifProfitSharing = StrictBooleanField(required=False)
 
 
@@ -266,7 +290,7 @@ class GoodsDetailsField(serializers.ListSerializer):
         return super().run_validation(data)
 
 
-class CreateOrderSerializer(StrictSerializer):
+class CreateOrderSerializer(BinanceObject):
     """POST /api/v1/orders: Binance Create Order fields plus paysvc's notifyUrl, customerRef.
 
     One body for both Binance versions; the client application's ``order_api_version`` (in the
@@ -282,9 +306,12 @@ class CreateOrderSerializer(StrictSerializer):
       ``currency`` ("one of orderAmount+currency or fiatAmount+fiatCurrency is required");
     - ``appId`` is required when ``env.terminalType`` is MINI_PROGRAM;
     - exactly one of ``goods`` / ``goodsDetails``.
-    ``webhookUrl`` is not accepted: paysvc sets it from settings.
+    ``webhookUrl`` is not accepted: paysvc sets it from settings. ``fiatAmount`` is at least
+    ``FIAT_AMOUNT_MIN`` (so it cannot convert to less than Binance's minimum).
     """
 
+    # An empty merchantTradeNo is a merchant bug, not "generate one"; the others are ours.
+    blank_is_a_value = frozenset({"merchantTradeNo", "notifyUrl", "customerRef"})
     unknown_field_hints = {
         "webhookUrl": "webhookUrl is set by paysvc from its settings; use notifyUrl for your "
         "own status callbacks",
@@ -365,6 +392,14 @@ class CreateOrderSerializer(StrictSerializer):
                     f"must list one item on a v2 order ({V2_REFUSAL})"
                 )
         return errors
+
+    def validate_fiatAmount(self, value: Decimal) -> Decimal:
+        if value < FIAT_AMOUNT_MIN:
+            raise serializers.ValidationError(
+                f"must be at least {FIAT_AMOUNT_MIN} (smaller fiat amounts can convert to less "
+                "than Binance's minimum of 0.00000001 USDT)"
+            )
+        return value
 
     def validate_supportPayCurrency(self, value: str) -> str:
         codes = value.split(",")

@@ -30,6 +30,7 @@ from sandbox.refdata import (
 )
 from sandbox.validation.fields import (
     DIGITS,
+    LONE_SURROGATE,
     MIN_AMOUNT,
     alnum,
     decimal_field,
@@ -43,10 +44,12 @@ from sandbox.validation.fields import (
 )
 
 _PAY_CURRENCY = re.compile(r"[A-Z0-9]{1,20}\Z")
-# Emoji and pictographs (plus joiners/variation selectors and lone surrogates).
+# Emoji and pictographs (plus joiners/variation selectors and lone surrogates). U+20E3 (keycap)
+# and U+25FD-25FE (emoji by default) are emoji too: docs/binance-pay.md#create-order says "no
+# emoji", and without them "1\u20e3" or "\u25fd" passed (found by tests/contract).
 _EMOJI = re.compile(
     "[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u2300-\u23ff\ufe0f\u200d\u3030\u303d"
-    "\u3297\u3299\U000e0020-\U000e007f\ud800-\udfff]"
+    "\u3297\u3299\u20e3\u25fd\u25fe\U000e0020-\U000e007f\ud800-\udfff]"
 )
 MAX_EXPIRE_MS = 15 * 24 * 3600 * 1000  # REFERENCE 2.1: maximum 15 days
 DEFAULT_EXPIRE_MS = 3600 * 1000  # REFERENCE 2.1: default 1 hour
@@ -300,6 +303,12 @@ def goods_item(goods: dict[str, Any], path: str) -> dict[str, Any]:
         if isinstance(quantity, bool) or not isinstance(quantity, str | int):
             raise fail(
                 E.MANDATORY_PARAM_EMPTY_OR_MALFORMED, f"{path}.goodsQuantity", "must be a string"
+            )
+        if isinstance(quantity, str) and LONE_SURROGATE.search(quantity):
+            raise fail(
+                E.MANDATORY_PARAM_EMPTY_OR_MALFORMED,
+                f"{path}.goodsQuantity",
+                "must be valid Unicode text",
             )
         out["goodsQuantity"] = str(quantity)
     unit = obj(goods, "goodsUnitAmount", f"{path}.goodsUnitAmount")

@@ -18,6 +18,10 @@ ALNUM = re.compile(r"[A-Za-z0-9]+\Z")
 DIGITS = re.compile(r"[0-9]+\Z")
 _PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?\Z")
 _URL = re.compile(r"https?://[^\s]+\Z", re.IGNORECASE)
+# A lone UTF-16 surrogate (a JSON "\ud800" escape without its pair) is not text: it cannot be
+# written as UTF-8, which the API speaks both ways (docs/binance-pay.md#transport). Refused as
+# malformed; stored, it made the answer (which echoes the field) fail after the order was saved.
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 MIN_AMOUNT = Decimal("0.00000001")
 MAX_AMOUNT = Decimal("100000000000")  # sandbox choice: 1e11
 
@@ -67,6 +71,8 @@ def text(
         return None
     if not isinstance(value, str):
         raise fail(E.MANDATORY_PARAM_EMPTY_OR_MALFORMED, path, "must be a string")
+    if LONE_SURROGATE.search(value):
+        raise fail(E.MANDATORY_PARAM_EMPTY_OR_MALFORMED, path, "must be valid Unicode text")
     if max_len is not None and len(value) > max_len:
         raise fail(E.INVALID_PARAM_WRONG_LENGTH, path, f"length must be at most {max_len}")
     if enum is not None and value not in enum:

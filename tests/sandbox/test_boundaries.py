@@ -33,10 +33,26 @@ def imported_packages(path: Path) -> set[str]:
     return {name.partition(".")[0] for name in names}
 
 
-@pytest.mark.parametrize("path", sorted(SANDBOX.glob("*.py")), ids=lambda p: p.name)
+# Every module, sub-packages (sandbox/validation/) included.
+@pytest.mark.parametrize(
+    "path", sorted(SANDBOX.rglob("*.py")), ids=lambda p: str(p.relative_to(SANDBOX))
+)
 def test_no_sandbox_module_imports_paysvc(path):
     assert imported_packages(path).isdisjoint(PAYSVC_PACKAGES)
 
 
 def test_the_receiver_uses_the_merchant_sdk():
     assert "paysvc_webhooks" in imported_packages(SANDBOX / "receiver.py")
+
+
+PAYSVC_ROOT = SANDBOX.parent
+# `make run` starts the sandbox next to paysvc and hands it the demo credentials.
+LAUNCHERS = {PAYSVC_ROOT / "paysvc" / "devrun.py"}
+
+
+@pytest.mark.parametrize("package", sorted(PAYSVC_PACKAGES))
+def test_no_paysvc_module_imports_the_sandbox(package):
+    # Nor the other way round: tests/contract holds both to the same rules, with no shared code.
+    for path in sorted((PAYSVC_ROOT / package).rglob("*.py")):
+        if path not in LAUNCHERS:
+            assert "sandbox" not in imported_packages(path), path

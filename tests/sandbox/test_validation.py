@@ -49,6 +49,13 @@ BAD = [
     ("goods.goodsName", "Ice\\Cream", "400103", "goods.goodsName"),
     ("goods.goodsName", "Ice Cream \U0001f366", "400103", "goods.goodsName"),
     ("goods.goodsName", "Sunny \u2600", "400103", "goods.goodsName"),
+    ("goods.goodsName", "Keycap 1\u20e3", "400103", "goods.goodsName"),
+    ("goods.goodsName", "Square \u25fd", "400103", "goods.goodsName"),
+    # a lone surrogate (JSON "\\ud800") is not UTF-8 text: refused, never stored and echoed
+    ("goods.goodsName", "x\ud800", "400100", "goods.goodsName: must be valid Unicode text"),
+    ("universalUrlAttach", "x\udfff", "400100", "universalUrlAttach: must be valid Unicode"),
+    ("passThroughInfo", "\ud800", "400100", "passThroughInfo: must be valid Unicode text"),
+    ("goods.goodsQuantity", "1\ud800", "400100", "goods.goodsQuantity: must be valid Unicode"),
     ("goods.goodsDetail", "x" * 257, "400101", "goods.goodsDetail"),
     ("goods.goodsUnitAmount", {"currency": "USDT"}, "400100", "goods.goodsUnitAmount.amount"),
     ("goods.goodsUnitAmount", {"amount": "1"}, "400100", "goods.goodsUnitAmount.currency"),
