@@ -47,3 +47,17 @@ def _drop_correlation_id(task_id: str = "", **kwargs: object) -> None:
     token = _task_tokens.pop(task_id, None)
     if token is not None:
         logs.correlation_id.reset(token)
+
+
+# -- database connections kept across tasks (CELERY_DB_REUSE_MAX) ----------------------------------
+@signals.task_prerun.connect
+@signals.task_postrun.connect
+def _check_database_connections(**kwargs: object) -> None:
+    """Close connections that are broken or past CONN_MAX_AGE, as Django does around a request;
+    healthy ones are kept for the next task (eager tasks run inside a caller's connection)."""
+    task = kwargs.get("task")
+    if getattr(getattr(task, "request", None), "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()

@@ -55,7 +55,8 @@ def order_status_apply(
     """Move order `order_id` to `status` if that is a legal forward move, with `fields` set.
 
     A payment reported for an order we saw CANCELED or EXPIRED becomes PAID_AFTER_CLOSE and is
-    flagged for staff: the money arrived and must not be dropped (docs/reliability.md#13).
+    flagged for staff: the money arrived and must not be dropped
+    (docs/reliability.md#13-paid-after-close).
     Returns the (re-read, locked) order.
     """
     order = _locking().get(pk=order_id)

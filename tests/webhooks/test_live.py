@@ -427,3 +427,5 @@ def test_a_chunked_webhook_through_nginx(stack, signer, nginx, over_the_cap):
         assert (status, answer) == (200, SUCCESS), stack.log_tail()
         event = WebhookEvent.objects.get(merchant_trade_no=order.merchant_trade_no)
         assert bytes(event.body) == body
+        # The worker applies it; waiting keeps its transaction out of the test's teardown flush.
+        assert wait_until(lambda: status_of(order.merchant_trade_no) == "PAID", timeout=15)
