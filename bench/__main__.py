@@ -12,6 +12,7 @@ BENCHMARKS = {
     "web3": "bench.web3_completion",
     "admin": "bench.admin_changelist",
     "webhooks": "bench.webhook_intake",
+    "worker": "bench.worker_drain",
 }
 
 

@@ -157,6 +157,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # connection (paysvc/celery.py checks it at each task start, as Django does per request, so a
 # dead or obsolete one is replaced), and drops it every 2 x this many tasks anyway.
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
+# A processing task applies its own PAY_SUCCESS together with up to this many - 1 others waiting
+# (webhooks/services/batch.py); 1 processes every event alone.
+PAYSVC_WEBHOOK_BATCH_SIZE = env.int("PAYSVC_WEBHOOK_BATCH_SIZE", default=50)
 # Workers log through the LOGGING below (structured, with the correlation id), not Celery's own.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ACKS_LATE = True

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from celery import Task, shared_task
 
-from webhooks.services import webhook_event_process, webhook_events_sweep
+from webhooks.services import webhook_events_sweep
+from webhooks.services.batch import webhook_event_process_batched
 from webhooks.services.processing import RETRYABLE_ERRORS
 
 # Full-jitter backoff of up to 2, 4, 8, ... 64 s: about two minutes in all, well inside
@@ -25,8 +26,11 @@ MAX_RETRIES = 6
     ignore_result=True,
 )
 def process_event(self: Task, event_id: int) -> None:
-    """Process one stored webhook event; the last retry records a failure instead of raising."""
-    webhook_event_process(event_id=event_id, final_attempt=self.request.retries >= self.max_retries)
+    """Process one stored webhook event (a payment with others waiting: webhooks.services.batch);
+    the last retry records a failure instead of raising."""
+    webhook_event_process_batched(
+        event_id=event_id, final_attempt=self.request.retries >= self.max_retries
+    )
 
 
 @shared_task(name="webhooks.sweep", ignore_result=True)

@@ -37,6 +37,7 @@ from notifications.models import (
     WebhookEndpoint,
 )
 from notifications.payloads import event_object, new_delivery_id, new_event_id
+from paysvc import bulk
 
 logger = logging.getLogger(__name__)
 
@@ -62,10 +63,11 @@ def event_emit(
         raise ValueError(f"unknown event type {event_type!r}")
     now = timezone.now()
     event_id = new_event_id()
+    writes = bulk.pending()
     destinations = _destinations(
         application_id=application.pk, event_type=event_type, legacy_url=legacy_url
     )
-    event = Event.objects.create(
+    event = Event(
         public_id=event_id,
         application=application,
         event_type=event_type,
@@ -76,6 +78,10 @@ def event_emit(
         refund=refund,
         account_share=account_share,
     )
+    if writes is not None:
+        writes.create(event)
+    else:
+        event.save(force_insert=True)
     deliveries = _deliveries_create(event=event, destinations=destinations, now=now)
     logger.info(
         "event emitted",
@@ -104,11 +110,21 @@ def _destinations(
     out: list[tuple[str, WebhookEndpoint | None]] = []
     if legacy_url:
         out.append((legacy_url, None))
-    endpoints = WebhookEndpoint.objects.filter(
-        application_id=application_id, enabled=True, deleted_at__isnull=True
-    ).order_by("created_at", "id")
+    writes = bulk.pending()
+    if writes is not None:  # the same for the whole batch
+        endpoints = writes.memo(("endpoints", application_id), partial(_endpoints, application_id))
+    else:
+        endpoints = _endpoints(application_id)
     out.extend((ep.url, ep) for ep in endpoints if ep.wants(event_type))
     return out
+
+
+def _endpoints(application_id: int) -> list[WebhookEndpoint]:
+    return list(
+        WebhookEndpoint.objects.filter(
+            application_id=application_id, enabled=True, deleted_at__isnull=True
+        ).order_by("created_at", "id")
+    )
 
 
 def _deliveries_create(
@@ -132,12 +148,21 @@ def _deliveries_create(
     ]
     if not deliveries:
         return []
-    Notification.objects.bulk_create(deliveries)
+    if (writes := bulk.pending()) is not None:
+        for delivery in deliveries:
+            writes.create(delivery)
+    else:
+        Notification.objects.bulk_create(deliveries)
     from notifications.services.deliveries import enqueue_delivery
 
     for delivery in deliveries:
-        transaction.on_commit(partial(enqueue_delivery, delivery.pk))
+        # The primary key is read at commit: a batch assigns it only at its flush.
+        transaction.on_commit(partial(_enqueue, enqueue_delivery, delivery))
     return deliveries
+
+
+def _enqueue(enqueue: Any, delivery: Notification) -> None:
+    enqueue(delivery.pk)
 
 
 @transaction.atomic

@@ -8,6 +8,7 @@ from orders.services.status import (
     order_lock,
     order_status_apply,
     order_status_apply_locked,
+    orders_lock,
 )
 from orders.services.timeline import order_event_record
 
@@ -22,6 +23,7 @@ __all__ = [
     "order_status_apply_locked",
     "order_submit",
     "order_sync",
+    "orders_lock",
     "refund_create",
     "refund_sync",
 ]

@@ -18,6 +18,7 @@ from binance_pay import QueryOrderResult
 from orders.models import OPEN_STATUSES, EventKind, Order, OrderStatus
 from orders.services.events import order_event_emit, order_event_type
 from orders.services.timeline import order_event_record
+from paysvc import bulk
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +35,20 @@ def order_lock(*, merchant_trade_no: str) -> Order | None:
     `order_status_apply_locked` in one transaction."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("order_lock needs a transaction: the lock lasts until it ends")
-    return _locking().filter(merchant_trade_no=merchant_trade_no).first()
+    try:
+        return _locking().get(merchant_trade_no=merchant_trade_no)
+    except Order.DoesNotExist:
+        return None
+
+
+def orders_lock(*, merchant_trade_nos: list[str]) -> dict[str, Order]:
+    """`order_lock` for many orders with one query: {merchantTradeNo: order} of those that
+    exist. Locked in primary-key order, the order every multi-row lock here takes, so that two
+    batches cannot deadlock."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("orders_lock needs a transaction: the locks last until it ends")
+    found = _locking().filter(merchant_trade_no__in=merchant_trade_nos).order_by("pk")
+    return {order.merchant_trade_no: order for order in found}
 
 
 def _locking() -> Any:
@@ -131,7 +145,11 @@ def order_status_apply_locked(
             summary=f"ignored stale status {target} (order is {order.status})",
         )
     if update_fields:
-        order.save(update_fields=[*set(update_fields), "updated_at"])
+        if (writes := bulk.pending()) is not None:
+            order.updated_at = timezone.now()  # bulk_update does not apply auto_now
+            writes.update(order, [*update_fields, "updated_at"])
+        else:
+            order.save(update_fields=[*set(update_fields), "updated_at"])
     # Merchant event, stored in this transaction and delivered after commit.
     if event_type := order_event_type(previous=initial_status, status=order.status):
         known_empty = initial_status in OPEN_STATUSES and not hasattr(

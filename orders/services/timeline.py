@@ -8,6 +8,7 @@ from typing import Any
 
 from binance_pay import CallRecord
 from orders.models import EventKind, Order, OrderEvent
+from paysvc import bulk
 
 MAX_TEXT = 4000
 
@@ -23,8 +24,8 @@ def order_event_record(
     to_status: str = "",
     detail: dict[str, Any] | None = None,
 ) -> OrderEvent:
-    """Append one line to an order's timeline."""
-    return OrderEvent.objects.create(
+    """Append one line to an order's timeline (queued in a batch: paysvc.bulk)."""
+    line = OrderEvent(
         order=order,
         kind=kind,
         source=source,
@@ -34,6 +35,11 @@ def order_event_record(
         summary=summary[:255],
         detail=detail or {},
     )
+    if (writes := bulk.pending()) is not None:
+        writes.create(line)
+    else:
+        line.save(force_insert=True)
+    return line
 
 
 def _decoded(text: str | bytes | None) -> Any:

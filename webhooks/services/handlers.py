@@ -54,6 +54,14 @@ def pay_success(event: WebhookEvent, notification: WebhookNotification) -> Outco
     """
     data = notification.pay_data()
     order = order_lock(merchant_trade_no=data.merchant_trade_no)
+    return pay_success_locked(notification, order)
+
+
+def pay_success_locked(notification: WebhookNotification, order: Order | None) -> Outcome:
+    """`pay_success` for the order of the payment, already locked in the open transaction (or
+    None if there is none): the batch locks all its orders with one query
+    (webhooks.services.batch)."""
+    data = notification.pay_data()
     if order is None:
         return Outcome(EventStatus.ORPHAN, f"no order {data.merchant_trade_no} (yet)")
     expected = order.paid_amount  # what Binance must report as totalFee

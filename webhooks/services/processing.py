@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from binance_pay import MalformedNotification, WebhookNotification, parse_notification
 from orders.errors import BinanceRefused, BinanceUnavailable
-from paysvc import metrics
+from paysvc import bulk, metrics
 from webhooks.models import FINAL_STATUSES, WAITING_STATUSES, EventStatus, WebhookEvent
 from webhooks.services.handlers import HANDLERS, WRITE_ONLY_HANDLERS, Outcome, biz_type_label
 
@@ -63,9 +63,9 @@ def webhook_event_process(*, event_id: int, final_attempt: bool = False) -> str 
             notification = parse_notification(bytes(event.body))
             key = (notification.biz_type, notification.biz_status)
             if key not in HANDLERS:
-                return _record(event, Outcome(EventStatus.IGNORED, NO_HANDLER))
+                return record_outcome(event, Outcome(EventStatus.IGNORED, NO_HANDLER))
             if key in WRITE_ONLY_HANDLERS:
-                return _record(event, HANDLERS[key](event, notification))
+                return record_outcome(event, HANDLERS[key](event, notification))
     except (OperationalError, InterfaceError):
         raise
     except Exception as exc:  # rolled back: record the failure in a transaction of its own
@@ -88,9 +88,9 @@ def _process_calling_binance(
     except (OperationalError, InterfaceError):
         raise
     except Exception as exc:
-        outcome = _failure(event, exc)
+        outcome = failure_outcome(event, exc)
     with transaction.atomic():
-        return _record(event, outcome)
+        return record_outcome(event, outcome)
 
 
 def _fail(event_id: int, exc: Exception) -> str | None:
@@ -99,10 +99,10 @@ def _fail(event_id: int, exc: Exception) -> str | None:
         event = _claim(event_id)
         if event is None:
             return None
-        return _record(event, _failure(event, exc))
+        return record_outcome(event, failure_outcome(event, exc))
 
 
-def _failure(event: WebhookEvent, exc: Exception) -> Outcome:
+def failure_outcome(event: WebhookEvent, exc: Exception) -> Outcome:
     if isinstance(exc, MalformedNotification):
         return Outcome(EventStatus.FAILED, f"malformed notification data: {exc}")
     if isinstance(exc, BinanceRefused):
@@ -122,8 +122,9 @@ def webhook_event_reprocess(*, event_id: int) -> str | None:
 def _claim(event_id: int) -> WebhookEvent | None:
     """Lock the event in the open transaction and count this attempt; None if there is nothing
     to do. The count is written with the outcome (or by the commit of a Binance-calling claim)."""
-    event = WebhookEvent.objects.select_for_update().filter(pk=event_id).first()
-    if event is None:
+    try:
+        event = WebhookEvent.objects.select_for_update().get(pk=event_id)
+    except WebhookEvent.DoesNotExist:
         logger.warning("webhook event does not exist", extra={"event": event_id})
         return None
     if event.status in FINAL_STATUSES:
@@ -139,8 +140,11 @@ def _writes_only(event: WebhookEvent) -> bool:
     return (event.biz_type, event.biz_status) in WRITE_ONLY_HANDLERS
 
 
-def _record(event: WebhookEvent, outcome: Outcome) -> str:
-    now = timezone.now()
+def record_outcome(event: WebhookEvent, outcome: Outcome) -> str:
+    """Write `outcome` on the event (queued in a batch: paysvc.bulk), count and log it."""
+    writes = bulk.pending()
+    # A batch commits at one instant: its events share one time, and one UPDATE.
+    now = writes.memo("now", timezone.now) if writes is not None else timezone.now()
     age = now - event.received_at
     status, note = outcome.status, outcome.note
     next_attempt_at = None
@@ -153,14 +157,21 @@ def _record(event: WebhookEvent, outcome: Outcome) -> str:
         else:
             next_attempt_at = now + dt.timedelta(seconds=RETRY_LATER_SECONDS)
     final = status in FINAL_STATUSES
-    # Only while still waiting: a concurrent run that finished first keeps its result.
-    WebhookEvent.objects.filter(pk=event.pk, status__in=WAITING_STATUSES).update(
-        attempts=event.attempts,
-        status=status,
-        last_error="" if status == EventStatus.PROCESSED else note[:MAX_ERROR_CHARS],
-        processed_at=now if final else None,
-        next_attempt_at=next_attempt_at,
-    )
+    fields = {
+        "attempts": event.attempts,
+        "status": status,
+        "last_error": "" if status == EventStatus.PROCESSED else note[:MAX_ERROR_CHARS],
+        "processed_at": now if final else None,
+        "next_attempt_at": next_attempt_at,
+    }
+    if writes is not None:
+        # The batch holds the row's lock: no concurrent run can have finished it.
+        for name, value in fields.items():
+            setattr(event, name, value)
+        writes.update_values(WebhookEvent, event.pk, fields)
+    else:
+        # Only while still waiting: a concurrent run that finished first keeps its result.
+        WebhookEvent.objects.filter(pk=event.pk, status__in=WAITING_STATUSES).update(**fields)
     metrics.WEBHOOK_EVENTS_PROCESSED.labels(biz_type_label(event.biz_type), status).inc()
     if final:
         metrics.WEBHOOK_PROCESSING_LAG.observe(age.total_seconds())

@@ -1,0 +1,139 @@
+"""Writes deferred to the end of a batch and issued as a few bulk statements.
+
+Inside ``deferred_writes()`` the services that support it (the order timeline, an order's
+status change, merchant events and their deliveries, a webhook event's outcome) queue their
+INSERTs and UPDATEs on the collector instead of issuing them, and ``flush()`` writes each
+model's new rows with one ``bulk_create``, then its updates with one statement per set of
+fields (``update_rows``), or per set of values where many rows get the same ones
+(``update_values``). Outside it, everywhere else, they write at once: ``pending()`` is None.
+
+Why: the webhook worker applies payments in batches (webhooks.services.batch); the rules that
+decide each payment's effect stay where they are, and only their writes are gathered, so a
+batch of 50 payments costs a handful of statements instead of 350. The decisions are the same
+as with immediate writes because
+
+* the collector is used only inside one transaction that has locked every row it updates;
+* nothing in the batch reads back a row whose write is queued (each order appears once in a
+  batch; events and timeline rows are write-only on this path);
+* creates are flushed in the order their models were first queued, so a parent created in the
+  batch (a merchant event) gets its primary key before its children (its deliveries) are
+  inserted (Django fills a child's foreign key from its saved parent).
+
+``memo()`` keeps a read that is the same for the whole batch (an application's webhook
+endpoints): the batch is one short transaction, so this is as if it had run a moment earlier.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, TypeVar
+
+from django.db import connections, models, router, transaction
+
+T = TypeVar("T")
+_current: ContextVar[DeferredWrites | None] = ContextVar("paysvc_deferred_writes", default=None)
+
+
+class DeferredWrites:
+    """The writes queued in one batch, by model, in the order they were queued."""
+
+    def __init__(self) -> None:
+        self._creates: dict[type[models.Model], list[models.Model]] = {}
+        self._updates: dict[type[models.Model], dict[int, tuple[models.Model, set[str]]]] = {}
+        self._same_values: dict[type[models.Model], dict[tuple[Any, ...], list[Any]]] = {}
+        self._memo: dict[Any, Any] = {}
+
+    def create(self, obj: models.Model) -> None:
+        """INSERT ``obj`` at the flush (its primary key is set then)."""
+        self._creates.setdefault(type(obj), []).append(obj)
+
+    def update(self, obj: models.Model, fields: Iterable[str]) -> None:
+        """UPDATE ``fields`` of the saved ``obj`` at the flush, with its values at that time.
+        ``auto_now`` fields are not touched by bulk_update: the caller sets them."""
+        entry = self._updates.setdefault(type(obj), {}).setdefault(id(obj), (obj, set()))
+        entry[1].update(fields)
+
+    def update_values(self, model: type[models.Model], pk: Any, values: dict[str, Any]) -> None:
+        """``UPDATE model SET values WHERE pk = pk`` at the flush; rows given the same values
+        are updated by one statement (``pk IN (...)``), cheaper than bulk_update's CASE."""
+        key = tuple(sorted(values.items()))
+        self._same_values.setdefault(model, {}).setdefault(key, []).append(pk)
+
+    def memo(self, key: Any, compute: Callable[[], T]) -> T:
+        """``compute()`` once per batch for ``key``."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]  # type: ignore[no-any-return]
+
+    def flush(self) -> None:
+        """Issue the queued writes: creates by model (first queued first), then updates."""
+        for model, objs in self._creates.items():
+            model._default_manager.bulk_create(objs)
+        self._creates.clear()
+        for model, entries in self._updates.items():
+            by_fields: dict[frozenset[str], list[models.Model]] = {}
+            for obj, fields in entries.values():
+                by_fields.setdefault(frozenset(fields), []).append(obj)
+            for fields, objs in by_fields.items():
+                update_rows(model, objs, sorted(fields))
+        self._updates.clear()
+        for model, groups in self._same_values.items():
+            for values, pks in groups.items():
+                model._default_manager.filter(pk__in=pks).update(**dict(values))
+        self._same_values.clear()
+
+
+def pending() -> DeferredWrites | None:
+    """The collector of the batch running in this context, or None (write at once)."""
+    return _current.get()
+
+
+@contextmanager
+def deferred_writes() -> Iterator[DeferredWrites]:
+    """Queue the supporting services' writes until the block ends, then flush them. Must run
+    inside a transaction (the flush is part of it)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("deferred_writes needs a transaction: the flush belongs to it")
+    writes = DeferredWrites()
+    token = _current.set(writes)
+    try:
+        yield writes
+        writes.flush()
+    finally:
+        _current.reset(token)
+
+
+def update_rows(model: type[models.Model], objs: list[models.Model], fields: list[str]) -> None:
+    """UPDATE ``fields`` of ``objs`` (saved rows) to their values on the objects, in one statement.
+
+    On PostgreSQL: ``UPDATE t SET f = v.f FROM (VALUES (pk, f), ...) v WHERE t.pk = v.pk``.
+    Django's ``bulk_update`` writes ``CASE WHEN pk = 1 THEN ... WHEN pk = 2 ...`` per field,
+    which cost a batch of 50 payments more CPU than applying them (resolving 50 x 8 When
+    expressions). Elsewhere (SQLite) ``bulk_update`` itself.
+    """
+    if not objs:
+        return
+    db = connections[router.db_for_write(model)]
+    if db.vendor != "postgresql":
+        model._default_manager.bulk_update(objs, fields)
+        return
+    meta = model._meta
+    columns = [meta.pk, *(meta.get_field(name) for name in fields)]
+    qn = db.ops.quote_name
+    # Each value cast to its column's type: VALUES has no other way to know it (NULLs, jsonb).
+    row = "(" + ", ".join(f"%s::{field.db_type(db)}" for field in columns) + ")"
+    params = [
+        field.get_db_prep_save(getattr(obj, field.attname), db) for obj in objs for field in columns
+    ]
+    names = ", ".join(qn(field.column) for field in columns)
+    assignments = ", ".join(f"{qn(f.column)} = v.{qn(f.column)}" for f in columns[1:])
+    pk = qn(meta.pk.column)
+    # Identifiers come from the model's meta, quoted; every value is a parameter.
+    sql = (
+        f"UPDATE {qn(meta.db_table)} AS t SET {assignments} "  # noqa: S608  # nosec B608
+        f"FROM (VALUES {', '.join([row] * len(objs))}) AS v ({names}) WHERE t.{pk} = v.{pk}"
+    )
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)

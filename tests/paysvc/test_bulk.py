@@ -1,0 +1,86 @@
+"""paysvc.bulk: deferred writes flushed as bulk statements, and update_rows on every type."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+
+from orders.models import Order, OrderEvent
+from paysvc import bulk
+from tests.factories import OrderFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_update_rows_writes_each_row_its_own_values_of_every_type():
+    orders = OrderFactory.create_batch(3)
+    paid_at = dt.datetime(2026, 12, 1, 10, 30, tzinfo=dt.UTC)
+    for i, order in enumerate(orders):
+        order.status = "PAID"
+        order.commission = Decimal(f"0.0{i}")
+        order.paid_at = paid_at + dt.timedelta(minutes=i)
+        order.payment_info = {"payerId": i, "note": "a'b\"c"}
+        order.transaction_id = "" if i == 0 else f"M_P_{i}"
+        order.flag_reason = "x" * 200
+    orders[2].paid_at = None
+
+    bulk.update_rows(
+        Order,
+        orders,
+        ["status", "commission", "paid_at", "payment_info", "transaction_id", "flag_reason"],
+    )
+
+    for i, order in enumerate(orders):
+        stored = Order.objects.get(pk=order.pk)
+        assert stored.status == "PAID"
+        assert stored.commission == Decimal(f"0.0{i}")
+        assert stored.paid_at == (None if i == 2 else paid_at + dt.timedelta(minutes=i))
+        assert stored.payment_info == {"payerId": i, "note": "a'b\"c"}
+        assert stored.transaction_id == ("" if i == 0 else f"M_P_{i}")
+        assert stored.flag_reason == "x" * 200
+
+
+def test_update_rows_leaves_other_rows_and_fields_alone():
+    changed, untouched = OrderFactory(), OrderFactory(transaction_id="keep")
+    changed.transaction_id = "new"
+    changed.customer_ref = "not written"
+
+    bulk.update_rows(Order, [changed], ["transaction_id"])
+
+    assert Order.objects.get(pk=changed.pk).transaction_id == "new"
+    assert Order.objects.get(pk=changed.pk).customer_ref != "not written"
+    assert Order.objects.get(pk=untouched.pk).transaction_id == "keep"
+
+
+def test_deferred_writes_are_issued_at_the_end_of_the_block_only():
+    order = OrderFactory()
+    with transaction.atomic(), bulk.deferred_writes() as writes:
+        line = OrderEvent(order=order, kind="note", source="admin", summary="later")
+        writes.create(line)
+        order.transaction_id = "T-1"
+        writes.update(order, ["transaction_id"])
+        assert bulk.pending() is writes
+        assert not OrderEvent.objects.filter(summary="later").exists()
+        assert Order.objects.get(pk=order.pk).transaction_id != "T-1"
+    assert bulk.pending() is None
+    assert line.pk is not None
+    assert OrderEvent.objects.filter(pk=line.pk, summary="later").exists()
+    assert Order.objects.get(pk=order.pk).transaction_id == "T-1"
+
+
+def test_nothing_is_written_when_the_block_raises():
+    order = OrderFactory()
+    with pytest.raises(RuntimeError), transaction.atomic(), bulk.deferred_writes() as writes:
+        writes.create(OrderEvent(order=order, kind="note", source="admin", summary="never"))
+        raise RuntimeError("boom")
+    assert not OrderEvent.objects.filter(summary="never").exists()
+    assert bulk.pending() is None
+
+
+@pytest.mark.django_db(transaction=True)  # no test transaction around it
+def test_deferred_writes_need_a_transaction():
+    with pytest.raises(RuntimeError, match="transaction"), bulk.deferred_writes():
+        pass
