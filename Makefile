@@ -60,8 +60,9 @@ lint: install
 	cd $(SDK) && ../../$(VENV)/bin/mypy
 	DJANGO_SECRET_KEY=lint $(PY) manage.py makemigrations --check --dry-run
 
-# RELIABILITY #45. Accepted findings and why: pyproject.toml [tool.bandit]. pip-audit is not run
-# here: it needs the vulnerability service's API, which this network does not reach (README).
+# docs/reliability.md#45-bandit-and-pip-audit. Accepted findings and why: pyproject.toml
+# [tool.bandit]. pip-audit is not run here: it needs the vulnerability service's API, which this
+# network does not reach (README).
 security: install
 	$(VENV)/bin/bandit -c pyproject.toml -r . -ll -q
 

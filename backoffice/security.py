@@ -4,7 +4,7 @@ Axes counts failures per (username, client IP). Both parts are normalised here s
 counter cannot be split: usernames by Unicode NFKC + case folding (``Finance``, ``FINANCE`` and
 its full-width form are one counter), and the IP is the socket's peer address; ``X-Forwarded-For``
 is read only when ``PAYSVC_ADMIN_TRUSTED_PROXIES`` says how many proxies of ours append to it
-(RELIABILITY #42: spoofed headers must not reset the counter).
+(docs/reliability.md#42-admin-brute-force: spoofed headers must not reset the counter).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The admin's URL route, at PAYSVC_ADMIN_PATH (RELIABILITY #43: not at a guessable /admin/)."""
+"""The admin's URL route, at PAYSVC_ADMIN_PATH (docs/reliability.md#43-admin-2fa: not at a guessable
+/admin/)."""
 
 from __future__ import annotations
 

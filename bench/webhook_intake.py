@@ -1,6 +1,6 @@
 """Webhook intake under gunicorn on PostgreSQL and Redis: accepted webhooks/s and latency at
 saturation (wrk), end-to-end receipt -> PAID at a steady 200 webhooks/s with a real worker, and
-the loss/duplicate counts (RELIABILITY b.5).
+the loss/duplicate counts (docs/reliability.md#b5-load).
 
 Set-up: PostgreSQL (DATABASE_URL, else a fresh `paysvc_bench_wh` database on the local server),
 Redis (CELERY_BROKER_URL / REDIS_URL, else databases 11 and 12 of the local server, flushed
@@ -295,7 +295,8 @@ def _init_signer(pem: bytes, serial: str) -> None:
 
 
 def _body(trade_no: str, prepay_id: str) -> str:
-    """PAY_SUCCESS as Binance sends it (REFERENCE 3.4): `data` is a JSON string."""
+    """PAY_SUCCESS as Binance sends it (docs/binance-pay.md#webhook-envelope): `data` is a JSON
+    string."""
     data = (
         f'{{"merchantTradeNo":"{trade_no}","productType":"02","productName":"Ice Cream",'
         f'"transactTime":{int(time.time() * 1000)},"tradeType":"WEB","totalFee":25.17000000,'
@@ -311,7 +312,8 @@ def _body(trade_no: str, prepay_id: str) -> str:
 
 
 def _sign(item: tuple[str, str]) -> str:
-    """One line `ts TAB nonce TAB serial TAB signature TAB body` (REFERENCE 3.3)."""
+    """One line `ts TAB nonce TAB serial TAB signature TAB body`
+    (docs/binance-pay.md#webhook-signature)."""
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import padding
 

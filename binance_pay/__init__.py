@@ -1,5 +1,5 @@
 """Pure-Python Binance Pay merchant client: request signing, typed requests and results,
-webhook verification and parsing. Imports nothing from Django; see REFERENCE.md for the rules
+webhook verification and parsing. Imports nothing from Django; see docs/binance-pay.md for the rules
 each module follows.
 """
 

@@ -1,4 +1,5 @@
-"""Mapping of an HTTP answer from Binance Pay to data or an exception (REFERENCE 1.7).
+"""Mapping of an HTTP answer from Binance Pay to data or an exception
+(docs/binance-pay.md#response-envelope).
 
 Order of the rules:
 

@@ -4,8 +4,8 @@
 responses (errors become ``TransportError``: the response is malformed, outcome unknown) and
 webhook data (errors become ``MalformedNotification``).
 
-Coercion rules (REFERENCE 4.9: amounts are strings in responses, JSON numbers -- even ``1.0E-7``
--- in webhooks):
+Coercion rules (docs/binance-pay.md#gotcha-amounts: amounts are strings in responses, JSON numbers
+-- even ``1.0E-7`` -- in webhooks):
 
 * decimal: ``Decimal`` (finite), ``int``, or a numeric string such as ``"25.17"``/``"1.0E-7"``;
   never ``float`` or ``bool``.
@@ -124,7 +124,8 @@ class FieldReader:
         return None if value is None or value == "" else self.decimal(key)
 
     def yes_no(self, key: str) -> bool:
-        """``"Y"``/``"N"`` (REFERENCE 2.4 ``duplicateRequest``), or a JSON boolean."""
+        """``"Y"``/``"N"`` (``duplicateRequest`` of docs/binance-pay.md#refund-order), or a JSON
+        boolean."""
         value = self._present(key)
         if isinstance(value, bool):
             return value

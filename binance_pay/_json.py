@@ -1,11 +1,13 @@
 """Strict JSON helpers shared by the client and the webhook parser.
 
 * Numbers never become ``float``: fractions parse to ``Decimal``, integers to exact ``int``
-  (REFERENCE 4.2: ``bizId`` exceeds 2^53; 4.9: amounts must be Decimal).
+  (docs/binance-pay.md#gotcha-big-bizid: ``bizId`` exceeds 2^53;
+  docs/binance-pay.md#gotcha-amounts: amounts must be Decimal).
 * ``NaN``/``Infinity`` literals (which Python's ``json`` accepts by default) are rejected.
 * Duplicate keys in any object are rejected: which value "wins" would be ambiguous.
 * Nesting deeper than a limit is rejected by a cheap scan *before* ``json.loads``, so hostile
-  input cannot reach the parser's recursion limit (RELIABILITY c.1: 10,000-level nesting).
+  input cannot reach the parser's recursion limit (docs/reliability.md#c1-webhook-bad-inputs:
+  10,000-level nesting).
 
 ``text_problem`` finds text that JSON can spell but that is not usable text: a lone surrogate
 (``"\\ud800"``: not a Unicode character, RFC 8259 section 8.2 calls its handling unpredictable,

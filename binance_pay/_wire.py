@@ -34,7 +34,8 @@ class ListOf:
 
 def wire_value(value: Any) -> Any:
     """A model value as JSON-ready data: nested models as dicts, tuples as lists, Decimals as
-    plain-notation strings (REFERENCE 2.1 accepts numeric strings)."""
+    plain-notation strings (Create Order accepts numeric strings:
+    docs/binance-pay.md#create-order)."""
     if isinstance(value, Wire):
         return value.to_dict()
     if isinstance(value, tuple):

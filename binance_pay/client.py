@@ -1,9 +1,9 @@
-"""Binance Pay merchant API client (REFERENCE 1, 2).
+"""Binance Pay merchant API client (docs/binance-pay.md#requests, docs/binance-pay.md#endpoints).
 
-Contract (STYLE rule 4):
+Contract (docs/conventions.md#rule-4):
 
 * every call is a signed ``POST``; the body is encoded once, those exact bytes are signed and
-  sent (REFERENCE 1.5, 4.5);
+  sent (docs/binance-pay.md#request-signing, docs/binance-pay.md#gotcha-sign-what-you-send);
 * every call has ``timeout=(connect_timeout, read_timeout)``; the response body must also
   arrive within ``read_timeout`` of the headers and stay under ``MAX_RESPONSE_BYTES``;
 * there are no automatic retries (``max_retries=0``, no redirects): on ``TransportError`` the
@@ -181,7 +181,7 @@ class BinancePayClient:
         self, *, prepay_id: str | None = None, merchant_trade_no: str | None = None
     ) -> bool:
         """Ask Binance to close an unpaid order. ``True`` means the request was accepted; the
-        outcome arrives as a ``PAY_CLOSED`` webhook (REFERENCE 2.3)."""
+        outcome arrives as a ``PAY_CLOSED`` webhook (docs/binance-pay.md#close-order)."""
         payload = _one_order_id(prepay_id, merchant_trade_no)
         return self._execute(PATH_CLOSE_ORDER, payload, _boolean)
 
@@ -195,7 +195,7 @@ class BinancePayClient:
         webhook_url: str | None = None,
     ) -> RefundResult:
         """Request a (partial) refund. Reuse ``refund_request_id`` when retrying the same refund:
-        it is Binance's idempotency key (REFERENCE 2.4)."""
+        it is Binance's idempotency key (docs/binance-pay.md#refund-order)."""
         check_amount(refund_amount, "refundAmount")
         payload: dict[str, Any] = {
             "refundRequestId": _text(refund_request_id, "refund_request_id"),
@@ -207,12 +207,14 @@ class BinancePayClient:
         return self._execute(PATH_REFUND, payload, RefundResult.from_dict)
 
     def query_refund(self, *, refund_request_id: str) -> RefundQueryResult:
-        """Query Refund by the merchant's ``refund_request_id`` (REFERENCE 2.5)."""
+        """Query Refund by the merchant's ``refund_request_id``
+        (docs/binance-pay.md#query-refund)."""
         payload = {"refundRequestId": _text(refund_request_id, "refund_request_id")}
         return self._execute(PATH_QUERY_REFUND, payload, RefundQueryResult.from_dict)
 
     def query_certificates(self) -> list[Certificate]:
-        """Binance's webhook public keys. The body sent is exactly ``{}`` (REFERENCE 1.1, 2.6)."""
+        """Binance's webhook public keys. The body sent is exactly ``{}``
+        (docs/binance-pay.md#transport, docs/binance-pay.md#query-certificates)."""
         return self._execute(PATH_CERTIFICATES, {}, _certificates)
 
     def share_account_id(
@@ -238,7 +240,8 @@ class BinancePayClient:
     def _execute(self, path: str, payload: dict[str, Any], parse: Callable[[Any], T]) -> T:
         if not path.startswith("/"):
             raise ValueError("path must start with '/'")
-        body = encode_body(payload)  # REFERENCE 1.5: built once; these bytes are signed and sent
+        # docs/binance-pay.md#request-signing: built once; these bytes are signed and sent
+        body = encode_body(payload)
         headers = signed_headers(
             api_key=self._config.api_key, secret=self._config.secret_key, body=body
         )
@@ -324,7 +327,8 @@ def _read_body(resp: requests.Response, deadline: float) -> bytes:
 
 
 def _one_order_id(prepay_id: str | None, merchant_trade_no: str | None) -> dict[str, str]:
-    # REFERENCE 2.2: if both are given Binance silently prefers prepayId; refuse the ambiguity.
+    # docs/binance-pay.md#query-order: if both are given Binance silently prefers prepayId; refuse
+    # the ambiguity.
     if (prepay_id is None) == (merchant_trade_no is None):
         raise ValueError("give exactly one of prepay_id or merchant_trade_no")
     if prepay_id is not None:

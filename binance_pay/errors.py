@@ -1,6 +1,6 @@
 """Exceptions raised by the Binance Pay client.
 
-The split callers rely on (STYLE rule 4):
+The split callers rely on (docs/conventions.md#rule-4):
 
 * ``TransportError``: the outcome is unknown (timeout, connection error, HTTP 5xx, malformed or
   incomplete response). The request may or may not have been executed by Binance, so query the
@@ -32,7 +32,9 @@ __all__ = [
 
 BODY_EXCERPT_CHARS = 500
 
-# REFERENCE 1.8 (common codes) plus the endpoint-specific codes of 2.3, 2.4 and 2.7.
+# docs/binance-pay.md#result-codes (common codes) plus the endpoint-specific codes of
+# docs/binance-pay.md#close-order, docs/binance-pay.md#refund-order and
+# docs/binance-pay.md#share-account-id.
 RESULT_CODES: dict[str, str] = {
     "000000": "SUCCESS",
     "400000": "UNKNOWN_ERROR",
@@ -63,7 +65,7 @@ RESULT_CODES: dict[str, str] = {
     "406301": "PAYMENT_DIRECT_DEBIT_CONTRACT_CODE_INVALID",
 }
 
-# REFERENCE 1.8: only UNKNOWN_ERROR says "retry later".
+# docs/binance-pay.md#result-codes: only UNKNOWN_ERROR says "retry later".
 RETRYABLE_CODES = frozenset({"400000"})
 
 
@@ -133,8 +135,8 @@ class ApiError(BinancePayError):
     """A definite failure answer from Binance.
 
     Attributes: ``code`` (string, e.g. ``"400201"``; ``"HTTP403"`` for a bare 4xx), ``name``
-    (from REFERENCE 1.8/2.x, ``"UNKNOWN"`` if not in the table), ``message`` (Binance's
-    ``errorMessage``), ``http_status``.
+    (from docs/binance-pay.md#result-codes, docs/binance-pay.md#endpoints, ``"UNKNOWN"`` if not in
+    the table), ``message`` (Binance's ``errorMessage``), ``http_status``.
     """
 
     def __init__(
@@ -153,7 +155,8 @@ class ApiError(BinancePayError):
 
     @property
     def retryable(self) -> bool:
-        """True only for ``400000 UNKNOWN_ERROR`` (REFERENCE 1.8: "retry later")."""
+        """True only for ``400000 UNKNOWN_ERROR`` (docs/binance-pay.md#result-codes: "retry
+        later")."""
         return self.code in RETRYABLE_CODES
 
     def _ctor_args(self) -> tuple[Any, ...]:

@@ -1,15 +1,18 @@
-"""Typed request models for Binance Pay calls (REFERENCE 2.1), and re-exports of the results.
+"""Typed request models for Binance Pay calls (docs/binance-pay.md#create-order), and re-exports of
+the results.
 
 Request models are frozen dataclasses with ``Decimal`` amounts. ``to_dict()`` produces Binance's
-field names, omits ``None`` and renders amounts as plain-notation strings (``"25.17"``; REFERENCE
-2.1 accepts numeric strings), so the dict is ready for ``encode_body`` or a JSON column.
+field names, omits ``None`` and renders amounts as plain-notation strings (``"25.17"``; Create
+Order accepts numeric strings: docs/binance-pay.md#create-order), so the dict is ready for
+``encode_body`` or a JSON column.
 ``from_dict()`` is the inverse: it accepts a Binance-named dict (amounts as ``Decimal``, ``int``
 or numeric string; never ``float``), rejects unknown keys and raises ``ValueError`` naming the
 dotted field path (the machinery is in ``_wire``).
 
 Constructors check the invariants Binance documents and that commonly bite
-(REFERENCE 4.8 ``merchantTradeNo`` charset; 2.1 amount pairs and 8 decimals). The order-level
-rules live in ``OrderRules`` so that Create Order v2 (here) and v3 (``order_v3``) share them.
+(``merchantTradeNo`` charset: docs/binance-pay.md#gotcha-merchanttradeno; amount pairs and 8
+decimals: docs/binance-pay.md#create-order). The order-level rules live in ``OrderRules`` so that
+Create Order v2 (here) and v3 (``order_v3``) share them.
 """
 
 from __future__ import annotations
@@ -49,9 +52,10 @@ __all__ = [
     "check_amount",
 ]
 
-# REFERENCE 2.1 / 4.8: letters and digits only, at most 32.
+# docs/binance-pay.md#create-order, docs/binance-pay.md#gotcha-merchanttradeno: letters and digits
+# only, at most 32.
 MERCHANT_TRADE_NO_RE = re.compile(r"[A-Za-z0-9]{1,32}")
-MAX_DECIMALS = 8  # REFERENCE 2.1: decimal(.8), minimum 0.00000001
+MAX_DECIMALS = 8  # docs/binance-pay.md#create-order: decimal(.8), minimum 0.00000001
 
 
 def check_amount(value: object, field: str) -> None:
@@ -201,10 +205,11 @@ class Buyer(Wire):
 
 
 class OrderRules(Wire):
-    """What Create Order v2 and v3 have in common besides their fields (REFERENCE 2.1;
-    docs/binance-pay-v3.md section 4): the ``merchantTradeNo``/``env``/amount invariants and the
-    one-key wrappers ``merchant.subMerchantId`` and ``orderTags.ifProfitSharing``, which the models
-    flatten to ``sub_merchant_id`` and ``order_tags_if_profit_sharing``."""
+    """What Create Order v2 and v3 have in common besides their fields
+    (docs/binance-pay.md#create-order; docs/binance-pay-v3.md section 4): the
+    ``merchantTradeNo``/``env``/amount invariants and the one-key wrappers
+    ``merchant.subMerchantId`` and ``orderTags.ifProfitSharing``, which the models flatten to
+    ``sub_merchant_id`` and ``order_tags_if_profit_sharing``."""
 
     merchant_trade_no: str
     env: Env
@@ -222,8 +227,8 @@ class OrderRules(Wire):
             raise ValueError("merchantTradeNo: 1-32 letters or digits required")
         if not isinstance(self.env, Env):
             raise TypeError("env must be an Env")
-        # REFERENCE 2.1: orderAmount goes with currency, fiatAmount with fiatCurrency, and
-        # currency and fiatCurrency cannot both be null.
+        # docs/binance-pay.md#create-order: orderAmount goes with currency, fiatAmount with
+        # fiatCurrency, and currency and fiatCurrency cannot both be null.
         if (self.order_amount is None) != (self.currency is None):
             raise ValueError("orderAmount and currency must be given together")
         if (self.fiat_amount is None) != (self.fiat_currency is None):
@@ -253,8 +258,9 @@ class OrderRules(Wire):
         return super().from_dict(flat, path=path)
 
 
-# Wire layout shared by v2 and v3: emission order matches the worked example of REFERENCE 1.6
-# for the common fields; each version puts its goods fields between ORDER_HEAD and ORDER_TAIL.
+# Wire layout shared by v2 and v3: emission order matches the worked example of
+# docs/binance-pay.md#signing-example for the common fields; each version puts its goods fields
+# between ORDER_HEAD and ORDER_TAIL.
 ORDER_HEAD_WIRE: tuple[tuple[str, str], ...] = (
     ("env", "env"),
     ("merchant_trade_no", "merchantTradeNo"),
@@ -290,12 +296,13 @@ ORDER_KINDS: Mapping[str, object] = {
 
 @dataclass(frozen=True)
 class CreateOrderRequest(OrderRules):
-    """Create Order v2 body (REFERENCE 2.1).
+    """Create Order v2 body (docs/binance-pay.md#create-order).
 
     Give ``order_amount`` + ``currency`` (crypto) and/or ``fiat_amount`` + ``fiat_currency``.
     ``sub_merchant_id`` is sent as ``{"merchant": {"subMerchantId": ...}}`` and
     ``order_tags_if_profit_sharing`` as ``{"orderTags": {"ifProfitSharing": ...}}``.
-    ``order_expire_time`` is passed through as given (epoch ms; REFERENCE 2.1 note).
+    ``order_expire_time`` is passed through as given (epoch ms; see the note in
+    docs/binance-pay.md#create-order).
     """
 
     merchant_trade_no: str

@@ -1,4 +1,7 @@
-"""Parsing of Binance Pay webhook bodies (REFERENCE 3.4, 3.6-3.10).
+"""Parsing of Binance Pay webhook bodies (docs/binance-pay.md#webhook-envelope,
+docs/binance-pay.md#biztype-and-bizstatus, docs/binance-pay.md#pay-data,
+docs/binance-pay.md#refund-data, docs/binance-pay.md#share-account-data,
+docs/binance-pay.md#other-notifications).
 
 Parse only bytes whose signature was verified (``binance_pay.webhook.verify_signature``); parsing
 never normalises or re-serialises the body.
@@ -9,16 +12,18 @@ never normalises or re-serialises the body.
 * the body is UTF-8 JSON, an object, nested at most ``MAX_DEPTH`` deep, without duplicate keys;
 * ``bizType`` and ``bizStatus`` are non-empty strings;
 * ``bizIdStr`` is a non-empty string. When it is absent (older payloads, e.g. the refund sample
-  of REFERENCE 3.8) it is derived as ``str(bizId)`` -- only when ``bizId`` is a JSON integer
-  (or a string of digits, as one doc page types it). A ``bizId`` in any other form, or one that
-  does not equal ``bizIdStr`` exactly (``str(bizId) == bizIdStr``), is rejected;
+  of docs/binance-pay.md#refund-data) it is derived as ``str(bizId)`` -- only when ``bizId`` is a
+  JSON integer (or a string of digits, as one doc page types it). A ``bizId`` in any other form, or
+  one that does not equal ``bizIdStr`` exactly (``str(bizId) == bizIdStr``), is rejected;
 * ``data`` is a JSON string holding an object/array (parsed a second time with the same strict
-  rules), an object (``MERCHANT_QR_CODE``, REFERENCE 3.10), or absent/``null``;
+  rules), an object (``MERCHANT_QR_CODE``, docs/binance-pay.md#other-notifications), or
+  absent/``null``;
 * no string anywhere -- key or value, envelope, ``data`` or ``refundInfo`` -- holds a NUL or a
   lone surrogate (``invalid_text``, naming the field): neither is text Binance sends, a surrogate
   cannot even be encoded, and PostgreSQL stores no NUL (docs/binance-pay.md#webhook-envelope).
 
-Numbers are parsed with ``Decimal``/``int`` only (REFERENCE 4.2, 4.9), never ``float``.
+Numbers are parsed with ``Decimal``/``int`` only (docs/binance-pay.md#gotcha-big-bizid,
+docs/binance-pay.md#gotcha-amounts), never ``float``.
 """
 
 from __future__ import annotations
@@ -126,13 +131,14 @@ def _data(envelope: Mapping[str, Any]) -> tuple[Any, Any]:
     if raw is None:
         return None, None
     if isinstance(raw, str):
-        # REFERENCE 3.4 / 4.10: data is a JSON *string* that needs a second parse.
+        # docs/binance-pay.md#webhook-envelope, docs/binance-pay.md#gotcha-data-is-a-string: data is
+        # a JSON *string* that needs a second parse.
         parsed = _loads(raw, "data")
         if not isinstance(parsed, dict | list):
             raise MalformedNotification("invalid_field", "data", "expected an object or array")
         return parsed, raw
     if isinstance(raw, dict | list):
-        return raw, raw  # REFERENCE 3.10: MERCHANT_QR_CODE sends an object
+        return raw, raw  # docs/binance-pay.md#other-notifications: MERCHANT_QR_CODE sends an object
     raise MalformedNotification("invalid_field", "data", "expected a JSON string or object")
 
 
@@ -175,7 +181,7 @@ def _reader(data: Any, prefix: str = "data.") -> FieldReader:
 
 @dataclass(frozen=True, kw_only=True)
 class PayNotificationData:
-    """``data`` of ``PAY`` (``PAY_SUCCESS``/``PAY_CLOSED``), REFERENCE 3.7.
+    """``data`` of ``PAY`` (``PAY_SUCCESS``/``PAY_CLOSED``), docs/binance-pay.md#pay-data.
 
     Required: ``merchantTradeNo``, ``totalFee``, ``currency`` -- what is needed to match the order.
     The other documented fields are optional here because the ``PAY_CLOSED`` shape is unconfirmed.
@@ -217,7 +223,8 @@ class PayNotificationData:
 
 @dataclass(frozen=True, kw_only=True)
 class RefundInfo:
-    """``data.refundInfo`` of ``PAY_REFUND`` (an object inside the data JSON, REFERENCE 3.8)."""
+    """``data.refundInfo`` of ``PAY_REFUND`` (an object inside the data JSON,
+    docs/binance-pay.md#refund-data)."""
 
     refund_request_id: str
     prepay_id: str
@@ -245,7 +252,8 @@ class RefundInfo:
 
 @dataclass(frozen=True, kw_only=True)
 class RefundNotificationData:
-    """``data`` of ``PAY_REFUND`` (``REFUND_SUCCESS``/``REFUND_REJECTED``), REFERENCE 3.8."""
+    """``data`` of ``PAY_REFUND`` (``REFUND_SUCCESS``/``REFUND_REJECTED``),
+    docs/binance-pay.md#refund-data."""
 
     merchant_trade_no: str
     total_fee: Decimal
@@ -285,7 +293,8 @@ class RefundNotificationData:
 
 @dataclass(frozen=True, kw_only=True)
 class ShareAccountNotificationData:
-    """``data`` of ``SHARE_ACCOUNT_ID`` (REFERENCE 3.9); ``userName`` may be omitted."""
+    """``data`` of ``SHARE_ACCOUNT_ID`` (docs/binance-pay.md#share-account-data); ``userName`` may
+    be omitted."""
 
     request_id: str
     user_binance_id: str

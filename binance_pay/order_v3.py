@@ -1,11 +1,12 @@
 """Create Order v3 request model (``POST /binancepay/openapi/v3/order``; docs/binance-pay-v3.md).
 
-v3 is v2 (REFERENCE 2.1) with three changes to the body: a mandatory ``description``, the single
-``goods`` object replaced by a ``goodsDetails`` array of the same goods objects, and two new
-optional strings, ``qrCodeReferId`` and ``voucherCode``. Everything else -- env, amounts and fiat,
-shipping, buyer, the URLs, ``orderExpireTime``, ``supportPayCurrency``, ``appId``,
-``universalUrlAttach``, ``passThroughInfo``, ``merchant.subMerchantId``, ``orderTags`` -- has the
-same names and rules, and the response is the same ``OrderResult`` (docs/binance-pay-v3.md 5).
+v3 is v2 (docs/binance-pay.md#create-order) with three changes to the body: a mandatory
+``description``, the single ``goods`` object replaced by a ``goodsDetails`` array of the same goods
+objects, and two new optional strings, ``qrCodeReferId`` and ``voucherCode``. Everything else --
+env, amounts and fiat, shipping, buyer, the URLs, ``orderExpireTime``, ``supportPayCurrency``,
+``appId``, ``universalUrlAttach``, ``passThroughInfo``, ``merchant.subMerchantId``, ``orderTags`` --
+has the same names and rules, and the response is the same ``OrderResult`` (docs/binance-pay-v3.md
+5).
 """
 
 from __future__ import annotations

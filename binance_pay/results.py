@@ -1,10 +1,13 @@
-"""Typed results of Binance Pay calls (REFERENCE 2.1-2.7).
+"""Typed results of Binance Pay calls (docs/binance-pay.md#create-order,
+docs/binance-pay.md#query-order, docs/binance-pay.md#close-order, docs/binance-pay.md#refund-order,
+docs/binance-pay.md#query-refund, docs/binance-pay.md#query-certificates,
+docs/binance-pay.md#share-account-id).
 
 Every result is a frozen, keyword-only dataclass with ``Decimal`` amounts, built by
 ``from_dict(data)`` from the envelope's ``data``. Unknown fields are tolerated and the whole dict
 is kept in ``.raw``. A missing or mistyped *required* field raises
 ``TransportError("malformed response: missing X")``: Binance said SUCCESS but we cannot tell
-what it did, so the outcome is unknown and must be queried (STYLE rule 4).
+what it did, so the outcome is unknown and must be queried (docs/conventions.md#rule-4).
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ def _reader(data: Any, what: str) -> FieldReader:
 
 @dataclass(frozen=True, kw_only=True)
 class OrderResult:
-    """Create Order v2 ``data`` (REFERENCE 2.1).
+    """Create Order v2 ``data`` (docs/binance-pay.md#create-order).
 
     Required: ``prepayId``, ``expireTime``, ``currency``, ``totalFee``, ``checkoutUrl``. The other
     link fields are documented as required too, but the order exists once ``prepayId`` is known,
@@ -84,7 +87,8 @@ class OrderResult:
 
 @dataclass(frozen=True, kw_only=True)
 class QueryOrderResult:
-    """Query Order v2 ``data`` (REFERENCE 2.2). ``status`` is kept as sent (e.g. ``PAID``)."""
+    """Query Order v2 ``data`` (docs/binance-pay.md#query-order). ``status`` is kept as sent (e.g.
+    ``PAID``)."""
 
     merchant_id: int
     prepay_id: str
@@ -124,7 +128,8 @@ class QueryOrderResult:
 
 @dataclass(frozen=True, kw_only=True)
 class RefundResult:
-    """Refund Order ``data`` (REFERENCE 2.4): the request is acknowledged, not yet final.
+    """Refund Order ``data`` (docs/binance-pay.md#refund-order): the request is acknowledged, not
+    yet final.
 
     ``refund_id`` is kept as a string even when Binance sends a JSON number.
     ``duplicate_request`` is True when this ``refundRequestId`` was already seen (``"Y"``).
@@ -164,11 +169,11 @@ class RefundResult:
 
 @dataclass(frozen=True, kw_only=True)
 class RefundQueryResult:
-    """Query Refund ``data`` (REFERENCE 2.5).
+    """Query Refund ``data`` (docs/binance-pay.md#query-refund).
 
     ``refund_status`` is ``REFUND_SUCCESS``, ``REFUND_FAIL`` or ``REFUND_PENDING`` (note: the
-    webhook says ``REFUND_REJECTED``, REFERENCE 4.17). ``duplicate_request`` is not documented for
-    this endpoint and is ``None`` unless sent.
+    webhook says ``REFUND_REJECTED``, docs/binance-pay.md#refund-statuses).
+    ``duplicate_request`` is not documented for this endpoint and is ``None`` unless sent.
     """
 
     refund_id: str | None
@@ -207,7 +212,8 @@ class RefundQueryResult:
 
 @dataclass(frozen=True, kw_only=True)
 class Certificate:
-    """One entry of Query Certificates (REFERENCE 2.6): ``certPublic`` is a PEM SPKI string."""
+    """One entry of Query Certificates (docs/binance-pay.md#query-certificates): ``certPublic`` is a
+    PEM SPKI string."""
 
     cert_serial: str
     cert_public: str
@@ -215,7 +221,8 @@ class Certificate:
 
     @property
     def serial_matches_public_key(self) -> bool:
-        """REFERENCE 2.6: ``certSerial`` is the upper-hex MD5 of the exact ``certPublic``."""
+        """docs/binance-pay.md#query-certificates: ``certSerial`` is the upper-hex MD5 of the exact
+        ``certPublic``."""
         return cert_serial(self.cert_public) == self.cert_serial
 
     @classmethod
@@ -228,7 +235,8 @@ class Certificate:
 
 @dataclass(frozen=True, kw_only=True)
 class ShareAccountResult:
-    """Share Account Id ``data`` (REFERENCE 2.7). ``id`` later arrives as the webhook's bizIdStr."""
+    """Share Account Id ``data`` (docs/binance-pay.md#share-account-id). ``id`` later arrives as the
+    webhook's bizIdStr."""
 
     merchant_id: int
     id: str

@@ -1,7 +1,10 @@
-"""Request signing for merchant -> Binance calls (REFERENCE 1.2-1.6).
+"""Request signing for merchant -> Binance calls (docs/binance-pay.md#request-headers,
+docs/binance-pay.md#nonce, docs/binance-pay.md#timestamp-window,
+docs/binance-pay.md#request-signing, docs/binance-pay.md#signing-example).
 
 The signature covers the exact body bytes sent, so a body is built once with ``encode_body``,
-signed with ``sign_payload`` / ``signed_headers`` and sent unchanged (REFERENCE 1.5, 4.5).
+signed with ``sign_payload`` / ``signed_headers`` and sent unchanged
+(docs/binance-pay.md#request-signing, docs/binance-pay.md#gotcha-sign-what-you-send).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ __all__ = [
     "signed_headers",
 ]
 
-# REFERENCE 1.3: 32 characters; [A-Za-z0-9] is accepted in production.
+# docs/binance-pay.md#nonce: 32 characters; [A-Za-z0-9] is accepted in production.
 NONCE_ALPHABET = string.ascii_letters + string.digits
 NONCE_LENGTH = 32
 
@@ -39,15 +42,17 @@ def make_nonce() -> str:
 
 
 def now_ms() -> int:
-    """Current Unix time in milliseconds (REFERENCE 1.4: milliseconds, not seconds)."""
+    """Current Unix time in milliseconds (docs/binance-pay.md#timestamp-window: milliseconds, not
+    seconds)."""
     return time.time_ns() // 1_000_000
 
 
 def sign_payload(secret: str, timestamp: str | int, nonce: str, body: bytes) -> str:
     """Upper-case hex HMAC-SHA512 of ``timestamp LF nonce LF body LF``.
 
-    REFERENCE 1.5: key = UTF-8 secret; exactly three LFs, the trailing one mandatory; the body is
-    the exact bytes sent; hex upper case (lower case is rejected, FAQ solution D).
+    docs/binance-pay.md#request-signing: key = UTF-8 secret; exactly three LFs, the trailing one
+    mandatory; the body is the exact bytes sent; hex upper case (lower case is rejected, FAQ
+    solution D).
     """
     if not isinstance(body, bytes | bytearray):
         raise TypeError("body must be the exact bytes sent, not str")
@@ -64,7 +69,8 @@ def signed_headers(
     timestamp: int | None = None,
     nonce: str | None = None,
 ) -> dict[str, str]:
-    """The four BinancePay headers plus ``Content-Type`` for ``body`` (REFERENCE 1.2).
+    """The four BinancePay headers plus ``Content-Type`` for ``body``
+    (docs/binance-pay.md#request-headers).
 
     ``timestamp`` defaults to ``now_ms()`` and ``nonce`` to ``make_nonce()``; pass them only for
     tests. ``BinancePay-Certificate-SN`` carries the API key, despite its name.
@@ -104,9 +110,9 @@ def encode_body(obj: Any) -> bytes:
     """Compact UTF-8 JSON for a request body.
 
     Separators ``,``/``:`` without spaces, non-ASCII kept literal, key order preserved, Decimals
-    as JSON strings in plain notation (``Decimal("1E-8")`` -> ``"0.00000001"``; REFERENCE 2.1
-    accepts numeric strings). Floats are refused (``TypeError``) so money never passes through
-    binary floating point; NaN/Infinity are refused (``ValueError``).
+    as JSON strings in plain notation (``Decimal("1E-8")`` -> ``"0.00000001"``; Create Order
+    accepts numeric strings: docs/binance-pay.md#create-order). Floats are refused (``TypeError``)
+    so money never passes through binary floating point; NaN/Infinity are refused (``ValueError``).
     """
     text = json.dumps(jsonable(obj, ""), separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     return text.encode("utf-8")

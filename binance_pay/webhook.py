@@ -1,9 +1,10 @@
-"""Webhook signature verification (REFERENCE 3.2, 3.3) and notification parsing re-exports.
+"""Webhook signature verification (docs/binance-pay.md#webhook-headers,
+docs/binance-pay.md#webhook-signature) and notification parsing re-exports.
 
 Binance signs ``timestamp LF nonce LF rawBody LF`` with RSASSA-PKCS1-v1_5 / SHA-256 and sends
 the signature as standard, padded base64 in ``BinancePay-Signature``; the key is the
 ``certPublic`` whose ``certSerial`` equals ``BinancePay-Certificate-SN``. Verify the raw request
-bytes exactly as received -- never a re-serialisation (REFERENCE 4.1).
+bytes exactly as received -- never a re-serialisation (docs/binance-pay.md#gotcha-raw-bytes).
 
 Every failure raises ``SignatureError`` with a machine ``reason``; success returns ``None``.
 Choosing the certificate (trusted list fetched from Binance, cached by serial) is the caller's
@@ -48,7 +49,8 @@ __all__ = [
 ]
 
 MIN_KEY_BITS = 2048
-# 684 chars for RSA-4096 (REFERENCE 3.2); anything far longer is not worth decoding.
+# 684 chars for RSA-4096 (docs/binance-pay.md#webhook-headers); anything far longer is not worth
+# decoding.
 MAX_SIGNATURE_CHARS = 2048
 _TIMESTAMP_RE = re.compile(r"[0-9]{1,19}")
 # Printable ASCII without space: in particular no LF, so the signed string splits one way only.
@@ -56,7 +58,8 @@ _NONCE_RE = re.compile(r"[\x21-\x7e]{1,128}")
 
 
 def cert_serial(cert_public_pem: str) -> str:
-    """Upper-case hex MD5 of the exact PEM string (REFERENCE 2.6; e.g. ``31BEF298...7501``)."""
+    """Upper-case hex MD5 of the exact PEM string (docs/binance-pay.md#query-certificates; e.g.
+    ``31BEF298...7501``)."""
     digest = hashlib.md5(cert_public_pem.encode("utf-8"), usedforsecurity=False)
     return digest.hexdigest().upper()
 
@@ -82,7 +85,8 @@ def load_public_key(pem: str) -> rsa.RSAPublicKey:
 
 
 def signature_payload(timestamp: str, nonce: str, body: bytes) -> bytes:
-    """``timestamp LF nonce LF body LF``: REFERENCE 3.3; the trailing LF is mandatory (4.3)."""
+    """``timestamp LF nonce LF body LF``: docs/binance-pay.md#webhook-signature; the trailing LF is
+    mandatory (docs/binance-pay.md#gotcha-trailing-lf)."""
     return f"{timestamp}\n{nonce}\n".encode() + body + b"\n"
 
 
@@ -147,7 +151,7 @@ def verify_with_certificates(
     ``certificates`` maps ``certSerial`` -> ``certPublic`` PEM and must come from a trusted
     source (Query Certificates), never from the request. An unknown serial raises
     ``SignatureError("unknown_certificate")``; the caller may refresh its list once and retry
-    (REFERENCE 2.6, 4.14).
+    (docs/binance-pay.md#query-certificates, docs/binance-pay.md#gotcha-certificate-rotation).
     """
     pem = certificates.get(serial) if isinstance(serial, str) else None
     if pem is None:

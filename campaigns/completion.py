@@ -29,7 +29,8 @@ from campaigns.errors import InvalidArgument, SystemBusy
 from campaigns.models import TaskKind
 from campaigns.selectors import CustomerFacts, TaskSpec, completion_facts, tasks_active
 
-THRESHOLD_RATIO = Decimal("0.95")  # "Use 95% of the original criteria" (seed 000)
+# "Use 95% of the original criteria" (docs/web3.md#95-percent-rule)
+THRESHOLD_RATIO = Decimal("0.95")
 # Time kept for answering after the query: the database's limit is the deadline minus this.
 ANSWER_MARGIN_SECONDS = 0.05
 

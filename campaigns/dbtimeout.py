@@ -1,7 +1,8 @@
 """Run one read query that the database itself gives up on after a time limit.
 
-The Web3 spec asks for a hard server-side timeout of 3 s (seed 001). A deadline checked in Python
-cannot interrupt a query that is already running, so the database enforces it:
+The Web3 spec asks for a hard server-side timeout of 3 s (docs/web3.md#timeouts-and-overload). A
+deadline checked in Python cannot interrupt a query that is already running, so the database
+enforces it:
 
 - PostgreSQL: ``SET LOCAL statement_timeout`` sent in the same simple-protocol message as the
   query. A multi-statement message runs as one implicit transaction, so the setting covers the

@@ -1,9 +1,9 @@
 """The Web3 API's result codes and the exceptions that carry them.
 
-Codes are Binance's (seed 000, V0.0.8; REFERENCE §6 for 000002 from V0.0.6/7). The HTTP status
-that goes with each is ours (campaigns/README.md, "Codes"): the envelope is the answer, so every
-expected outcome is HTTP 200, except a rate limit (429 with Retry-After, as the newest revision of
-the spec asks); 5xx only for a failure we did not expect.
+Codes are Binance's (docs/web3.md#codes, V0.0.8; docs/web3.md#version-differences for 000002 from
+V0.0.6/7). The HTTP status that goes with each is ours (campaigns/README.md, "Codes"): the envelope
+is the answer, so every expected outcome is HTTP 200, except a rate limit (429 with Retry-After, as
+the newest revision of the spec asks); 5xx only for a failure we did not expect.
 """
 
 from __future__ import annotations

@@ -4,12 +4,12 @@
   trimming;
 - ``task``: a JSON array of task ids (strings of letters, digits, ``-``, ``_``; at most 50,
   duplicates dropped). Absent, empty or ``[]`` means every active task: the spec makes it
-  mandatory but says an empty one asks for all (seed 000/001);
+  mandatory but says an empty one asks for all (docs/web3.md#parameters);
 - ``recvWindow``, ``timestamp`` (V0.0.6/7; V0.0.8 lists recvWindow but its example sends
   timestamp): non-negative integers when present. When both are present the V0.0.6/7 rule
   applies: ``recvWindow <= 10000`` and ``serverTime - 3000 < timestamp < serverTime +
-  recvWindow`` (REFERENCE §6); one alone is not checked further, since V0.0.8 dropped the rule
-  and Binance may send either.
+  recvWindow`` (docs/web3.md#recvwindow-and-timestamp); one alone is not checked further, since
+  V0.0.8 dropped the rule and Binance may send either.
 
 A parameter given twice is refused; unknown parameters (e.g. a signature) are ignored.
 """

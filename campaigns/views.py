@@ -1,4 +1,4 @@
-"""The Web3 task-verification endpoints Binance calls (seed 000/001), under PAYSVC_WEB3_PREFIX.
+"""The Web3 task-verification endpoints Binance calls (docs/web3.md), under PAYSVC_WEB3_PREFIX.
 
 Plain Django views, not DRF: no authentication (Binance calls without credentials; V0.0.8 dropped
 request signing), the answer is the spec's envelope rather than the merchant API's error shape,
@@ -40,7 +40,8 @@ from campaigns.params import parse_completion_query
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT_SECONDS = 3.0  # the spec's hard server-side timeout (seed 001)
+# The spec's hard server-side timeout (docs/web3.md#timeouts-and-overload).
+DEFAULT_TIMEOUT_SECONDS = 3.0
 
 # (request, deadline) -> (data, number of customers resolved or None)
 Handler = Callable[[HttpRequest, float], tuple[Any, int | None]]

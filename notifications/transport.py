@@ -1,4 +1,4 @@
-"""POST one notification body to a merchant URL, safely (SSRF defence, RELIABILITY b.6 #40).
+"""POST one notification body to a merchant URL, safely (SSRF defence, docs/reliability.md#40-ssrf).
 
 The host is resolved once with `resolve_public_addresses` (which refuses private, loopback,
 link-local... addresses unless allowed) and the connection goes to THAT address, while the Host

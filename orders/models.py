@@ -16,10 +16,11 @@ AMOUNT = {"max_digits": 28, "decimal_places": 8}
 
 
 class OrderStatus(models.TextChoices):
-    """Binance's Query Order v2 statuses (REFERENCE 2.2), plus PAID_AFTER_CLOSE.
+    """Binance's Query Order v2 statuses (docs/binance-pay.md#order-statuses), plus
+    PAID_AFTER_CLOSE.
 
     PAID_AFTER_CLOSE is ours: a payment that arrived after we saw the order closed or expired.
-    It is kept and flagged for staff, never dropped (RELIABILITY b.2 #13).
+    It is kept and flagged for staff, never dropped (docs/reliability.md#13-paid-after-close).
     """
 
     INITIAL = "INITIAL"
@@ -236,7 +237,8 @@ class AccountShareStatus(models.TextChoices):
 
 
 class AccountShare(models.Model):
-    """A request to a customer to share their Binance account ID (REFERENCE 2.7, 3.9)."""
+    """A request to a customer to share their Binance account ID
+    (docs/binance-pay.md#share-account-id, docs/binance-pay.md#share-account-data)."""
 
     application = models.ForeignKey(
         "clients.ClientApplication", on_delete=models.PROTECT, related_name="account_shares"

@@ -1,7 +1,9 @@
-"""Reconciliation: Binance's Query Order and Query Refund are the truth (STYLE rule 9).
+"""Reconciliation: Binance's Query Order and Query Refund are the truth
+(docs/conventions.md#rule-9).
 
-Binance re-sends a webhook at most 6 times and PAY_CLOSED can be switched off (REFERENCE 3.5,
-4.12), so every order that is not final is queried on a schedule until it is:
+Binance re-sends a webhook at most 6 times and PAY_CLOSED can be switched off
+(docs/binance-pay.md#webhook-ack-and-retries, docs/binance-pay.md#gotcha-missing-webhooks), so
+every order that is not final is queried on a schedule until it is:
 
 * at 10 s, 30 s, 1 min, 2 min and 5 min after creation, then every 10 min, plus just after its
   expiry and at expiry + ``PAYSVC_RECONCILE_EXPIRY_GRACE_SECONDS``, each with a little jitter;
@@ -59,7 +61,7 @@ REPEAT_SECONDS = 600
 JITTER = 0.1
 # Binance expires an order at its expireTime; look just after.
 AFTER_EXPIRY = dt.timedelta(seconds=5)
-# Binance's default when the order asked for no orderExpireTime (REFERENCE 2.1).
+# Binance's default when the order asked for no orderExpireTime (docs/binance-pay.md#create-order).
 DEFAULT_EXPIRY = dt.timedelta(hours=1)
 # A claimed row is not claimed again for this long (its task may still wait in the queue).
 CLAIM_LEASE = dt.timedelta(minutes=2)

@@ -48,7 +48,7 @@ def order_list(
 
 def order_get(*, application: Any, merchant_trade_no: str) -> Order:
     """One of the application's orders; Http404 for unknown ids and other applications' orders
-    alike, so ids cannot be probed (RELIABILITY b.6 #39)."""
+    alike, so ids cannot be probed (docs/reliability.md#39-bola)."""
     try:
         return (
             Order.objects.filter(application=application)

@@ -1,6 +1,6 @@
 """The one JSON error shape of the API, its DRF exception handler, and exceptions of our own.
 
-Every error answered by the merchant API has this body (DESIGN.md, "Errors")::
+Every error answered by the merchant API has this body (docs/architecture.md#api-errors)::
 
     {"error": {"code": "validation_error",
                "message": "Invalid input in goods.goodsName.",

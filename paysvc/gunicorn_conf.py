@@ -21,7 +21,8 @@ accesslog = "-"
 # The client as nginx saw it, the scheme nginx was reached by, method, path without its query
 # string, status, bytes, milliseconds, user agent. Never %(u)s (the user name of HTTP Basic auth:
 # a client may send its API key as `curl -u KEY:`), %(r)s or %(q)s (a query string may carry a
-# token), %(f)s (a Referer may too), nor any Authorization or Cookie header (RELIABILITY #46).
+# token), %(f)s (a Referer may too), nor any Authorization or Cookie header
+# (docs/reliability.md#46-secret-leakage).
 access_log_format = (
     '%(h)s xff="%({x-forwarded-for}i)s" proto=%({x-forwarded-proto}i)s %(t)s '
     '"%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'

@@ -26,7 +26,8 @@ from paysvc import metrics
 logger = logging.getLogger(__name__)
 
 # Calls made on behalf of an API request must answer within the merchant's patience
-# (RELIABILITY b.3 #27: our create endpoint answers within 10 s even when Binance hangs).
+# (docs/reliability.md#27-binance-api-faults: our create endpoint answers within 10 s even when
+# Binance hangs).
 REQUEST_READ_TIMEOUT_SECONDS = 4.0
 
 _recorder: contextvars.ContextVar[list[CallRecord] | None] = contextvars.ContextVar(

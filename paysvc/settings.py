@@ -148,7 +148,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         (BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
 else:
     # Longer than any task runtime or countdown we use, so that acks_late tasks are not
-    # redelivered while still running (RELIABILITY.md: visibility timeout > task time).
+    # redelivered while still running (docs/reliability.md#celery-settings: visibility timeout >
+    # task time).
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

@@ -12,9 +12,10 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-product
 # Metric files of this run only (child processes inherit the variable).
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="paysvc-metrics-"))
 
-# RELIABILITY #46: every API key, notification secret and signature this process makes or checks
-# is recorded for the end-of-session log scan (tests/leakcheck.py), in one file per test run that
-# child processes inherit. Installed here, before any app module imports the wrapped functions.
+# docs/reliability.md#46-secret-leakage: every API key, notification secret and signature this
+# process makes or checks is recorded for the end-of-session log scan (tests/leakcheck.py), in one
+# file per test run that child processes inherit. Installed here, before any app module imports the
+# wrapped functions.
 os.environ.setdefault(
     "PAYSVC_TEST_SECRETS_FILE", tempfile.mkstemp(prefix="paysvc-secrets-", suffix=".tsv")[1]
 )

@@ -1,11 +1,13 @@
-"""The Binance Pay merchant API (REFERENCE 1.7, 1.8, 2): a raw WSGI handler, kept lean.
+"""The Binance Pay merchant API (docs/binance-pay.md#response-envelope,
+docs/binance-pay.md#result-codes, docs/binance-pay.md#endpoints): a raw WSGI handler, kept lean.
 
-Gateway checks come first and answer like Binance's gateway (REFERENCE 1.7): a method other than
-POST, a Content-Type other than ``application/json`` (any parameters such as ``;charset=utf-8``
-allowed) or an empty body -> ``{"status":"ERROR","type":"SYS","code":"100001001",...}``; a body over
-1 MB -> 400104. Then ``auth.Authenticator``, schema validation (``validation``), and the business
-rule inside one ``BEGIN IMMEDIATE`` transaction that also records the nonce.
-Every enveloped answer is HTTP 200 (sandbox choice; REFERENCE 1.7 leaves it open).
+Gateway checks come first and answer like Binance's gateway (docs/binance-pay.md#response-envelope):
+a method other than POST, a Content-Type other than ``application/json`` (any parameters such as
+``;charset=utf-8`` allowed) or an empty body ->
+``{"status":"ERROR","type":"SYS","code":"100001001",...}``; a body over 1 MB -> 400104. Then
+``auth.Authenticator``, schema validation (``validation``), and the business rule inside one
+``BEGIN IMMEDIATE`` transaction that also records the nonce. Every enveloped answer is HTTP 200
+(sandbox choice; docs/binance-pay.md#response-envelope leaves it open).
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ def _envelope(data: Any, message: Any = "") -> bytes:
 
 
 def fail_body(code: str, message: str) -> bytes:
-    """FAIL envelope as Binance sends it (REFERENCE 1.7: no data)."""
+    """FAIL envelope as Binance sends it (docs/binance-pay.md#response-envelope: no data)."""
     return json.dumps(
         {"status": "FAIL", "code": code, "errorMessage": message}, separators=(",", ":")
     ).encode()
@@ -58,7 +60,8 @@ def _certificates(ctx: Context, conn: sqlite3.Connection, parsed: Any, now: int)
 
 def _create_order(ctx: Context, conn: sqlite3.Connection, parsed: Any, now: int) -> tuple:
     data = orders.create(conn, ctx.config, parsed, now)
-    # REFERENCE 2.1: the crypto sample has errorMessage "", the fiat sample omits it.
+    # docs/binance-pay.md#create-order: the crypto sample has errorMessage "", the fiat sample omits
+    # it.
     return data, (_OMIT if parsed.fiat_currency else "")
 
 
@@ -80,7 +83,7 @@ def _query_order(ctx: Context, conn: sqlite3.Connection, parsed: Any, now: int) 
 def _close_order(ctx: Context, conn: sqlite3.Connection, parsed: Any, now: int) -> tuple:
     order = orders.load_ref(conn, ctx.config, parsed, now)
     orders.close(conn, ctx.config, order, now)
-    return True, None  # REFERENCE 2.3 sample: data true, errorMessage null
+    return True, None  # docs/binance-pay.md#close-order sample: data true, errorMessage null
 
 
 def _refund(ctx: Context, conn: sqlite3.Connection, parsed: Any, now: int) -> tuple:

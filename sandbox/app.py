@@ -2,7 +2,7 @@
 
 Binance API paths go straight to ``api.BinanceApi`` (dict lookup, no URL map) to keep the hot path
 lean; everything else goes through a Werkzeug ``Map``. An unknown path answers like Binance's
-CloudFront edge: HTTP 403 with its HTML error page (REFERENCE 1.7).
+CloudFront edge: HTTP 403 with its HTML error page (docs/binance-pay.md#response-envelope).
 """
 
 from __future__ import annotations

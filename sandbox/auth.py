@@ -1,4 +1,6 @@
-"""Request authentication of the Binance API (REFERENCE 1.2-1.5; check order per REFERENCE 5).
+"""Request authentication of the Binance API (docs/binance-pay.md#request-headers,
+docs/binance-pay.md#nonce, docs/binance-pay.md#timestamp-window,
+docs/binance-pay.md#request-signing; check order per docs/binance-pay.md#sandbox-choices).
 
 Order of checks, first failure wins:
 
@@ -8,11 +10,12 @@ Order of checks, first failure wins:
    10-digit seconds value fails)
 4. ``BinancePay-Nonce`` matches ``^[A-Za-z0-9]{32}$``          -> 400001
 5. HMAC-SHA512(secret, ts\\nnonce\\nRAWBODY\\n), upper-case hex, constant-time compare -> 400002
-   (a lower-case header therefore fails, REFERENCE 1.5 / FAQ solution D)
+   (a lower-case header therefore fails, docs/binance-pay.md#request-signing / FAQ solution D)
 6. body is a JSON object                                        -> 400008
 
 Nonce *reuse* is checked later, inside the write transaction (``claim_nonce``), so a forged request
-cannot burn a nonce. That replay check is stricter than Binance documents (REFERENCE 1.3).
+cannot burn a nonce. That replay check is stricter than Binance documents
+(docs/binance-pay.md#nonce).
 """
 
 from __future__ import annotations
@@ -94,8 +97,8 @@ class Authenticator:
 def claim_nonce(conn: sqlite3.Connection, nonce: str, now: int) -> None:
     """Record a nonce; a nonce seen within the retention period is a replay -> 400001.
 
-    Sandbox choice, stricter than documented (REFERENCE 1.3). Nonces older than twice the
-    timestamp window are pruned by the dispatcher, and a request that old fails 400003 anyway.
+    Sandbox choice, stricter than documented (docs/binance-pay.md#nonce). Nonces older than twice
+    the timestamp window are pruned by the dispatcher, and a request that old fails 400003 anyway.
     """
     try:
         conn.execute("INSERT INTO nonces(nonce, ts) VALUES (?, ?)", (nonce, now))

@@ -147,6 +147,6 @@ def _schedule(raw: str | None) -> tuple[float, ...]:
             f"SANDBOX_WEBHOOK_RETRY_SCHEDULE={raw!r}: comma list of seconds"
         ) from None
     if len(values) > 6 or any(v < 0 for v in values):
-        # REFERENCE 3.5: Binance re-sends "up to 6 times".
+        # docs/binance-pay.md#webhook-ack-and-retries: Binance re-sends "up to 6 times".
         raise ConfigError("SANDBOX_WEBHOOK_RETRY_SCHEDULE: at most 6 non-negative values")
     return values

@@ -1,8 +1,8 @@
 """Control API under ``/sandbox/`` (not a Binance path): JSON in, JSON out.
 
-Test hooks of REFERENCE 5 plus fault injection, the delivery log and certificate rotation. When
-SANDBOX_CONTROL_TOKEN is set, every route except ``/sandbox/health`` needs the header
-``X-Sandbox-Token``. Errors answer ``{"error": "..."}`` with a 4xx status.
+Test hooks of docs/binance-pay.md#sandbox-choices plus fault injection, the delivery log and
+certificate rotation. When SANDBOX_CONTROL_TOKEN is set, every route except ``/sandbox/health``
+needs the header ``X-Sandbox-Token``. Errors answer ``{"error": "..."}`` with a 4xx status.
 """
 
 from __future__ import annotations
@@ -281,7 +281,8 @@ class Control:
         return {"webhooks": out}
 
     def webhook_resend(self, request: Request, notification_id: int) -> dict[str, Any]:
-        """Send again now, with a fresh retry budget (REFERENCE 3.5 "manual resend")."""
+        """Send again now, with a fresh retry budget ("manual resend",
+        docs/binance-pay.md#webhook-ack-and-retries)."""
         with self.ctx.write() as conn:
             row = conn.execute(
                 "SELECT url FROM notifications WHERE id = ?", (notification_id,)

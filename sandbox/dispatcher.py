@@ -6,12 +6,15 @@ valid 3 s) does the work; if that worker dies, another takes over when the lease
 Deliveries are claimed in SQLite (state ``sending`` + ``claimed_until``) before they are sent, so a
 restart resumes everything that was pending or in flight.
 
-Delivery (REFERENCE 3.1-3.5): POST the stored body with ``Content-Type: application/json;
-charset=utf-8``, ``User-Agent: okhttp/3.14.9`` and the four BinancePay headers, RSA-signed over
-``ts\\nnonce\\nbody\\n``. Success only on HTTP 200 with JSON ``returnCode == "SUCCESS"``;
-otherwise retried per SANDBOX_WEBHOOK_RETRY_SCHEDULE (1 attempt + up to 6 retries). Every attempt
-is written to ``attempts``. Retries are re-signed with a fresh timestamp/nonce unless
-SANDBOX_WEBHOOK_RETRY_RESIGN=false, in which case the first attempt's headers are re-sent.
+Delivery (docs/binance-pay.md#webhook-transport, docs/binance-pay.md#webhook-headers,
+docs/binance-pay.md#webhook-signature, docs/binance-pay.md#webhook-envelope,
+docs/binance-pay.md#webhook-ack-and-retries): POST the stored body with
+``Content-Type: application/json; charset=utf-8``, ``User-Agent: okhttp/3.14.9`` and the four
+BinancePay headers, RSA-signed over ``ts\\nnonce\\nbody\\n``. Success only on HTTP 200 with JSON
+``returnCode == "SUCCESS"``; otherwise retried per SANDBOX_WEBHOOK_RETRY_SCHEDULE (1 attempt + up to
+6 retries). Every attempt is written to ``attempts``. Retries are re-signed with a fresh
+timestamp/nonce unless SANDBOX_WEBHOOK_RETRY_RESIGN=false, in which case the first attempt's headers
+are re-sent.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from sandbox.store import meta_get, meta_set
 log = logging.getLogger("sandbox.dispatcher")
 LEASE_KEY = "dispatcher_lease"
 LEASE_MS = 3000
-USER_AGENT = "okhttp/3.14.9"  # REFERENCE 3.1, real capture
+USER_AGENT = "okhttp/3.14.9"  # docs/binance-pay.md#webhook-transport, real capture
 
 
 def new_nonce() -> str:
@@ -301,7 +304,8 @@ class Dispatcher:
 
 
 def _acknowledged(resp: requests.Response) -> bool:
-    """REFERENCE 3.5: HTTP 200 and JSON body with returnCode SUCCESS."""
+    """docs/binance-pay.md#webhook-ack-and-retries: HTTP 200 and JSON body with returnCode
+    SUCCESS."""
     if resp.status_code != 200:
         return False
     try:

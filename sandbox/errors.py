@@ -1,4 +1,5 @@
-"""Binance result codes (REFERENCE 1.8, 2.x) and the exception that carries one."""
+"""Binance result codes (docs/binance-pay.md#result-codes, docs/binance-pay.md#endpoints) and the
+exception that carries one."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ TOO_MANY_REFUND_ATTEMPTS = "400302"
 INVALID_REFUND_AMOUNT = "400303"
 REQUEST_ID_INVALID_OR_DUPLICATED = "406301"
 
-# Exact texts seen in real responses (REFERENCE 1.7).
+# Exact texts seen in real responses (docs/binance-pay.md#response-envelope).
 MSG_BAD_SIGNATURE = "Signature for this request is not valid."
 MSG_BAD_TIMESTAMP = "Timestamp for this request is outside of the recvWindow."
 
@@ -37,4 +38,5 @@ class ApiError(Exception):
 
 
 class GatewayError(Exception):
-    """The non-envelope gateway answer ``{"status":"ERROR","type":"SYS",...}`` (REFERENCE 1.7)."""
+    """The non-envelope gateway answer ``{"status":"ERROR","type":"SYS",...}``
+    (docs/binance-pay.md#response-envelope)."""

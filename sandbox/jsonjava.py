@@ -1,4 +1,4 @@
-"""JSON the way Binance's Java services print it (REFERENCE 3.4).
+"""JSON the way Binance's Java services print it (docs/binance-pay.md#webhook-envelope).
 
 * ``java_decimal(d)`` renders a Decimal exactly like ``java.math.BigDecimal.toString()``
   renders a BigDecimal with the same unscaled value and scale: plain notation when

@@ -1,4 +1,5 @@
-"""Webhook signing keys (REFERENCE 2.6, 3.3, 5).
+"""Webhook signing keys (docs/binance-pay.md#query-certificates,
+docs/binance-pay.md#webhook-signature, docs/binance-pay.md#sandbox-choices).
 
 * ``certPublic`` = PEM SubjectPublicKeyInfo, base64 in 64-char lines, **no trailing newline**.
 * ``certSerial`` = upper-case hex MD5 of that exact string.
@@ -27,7 +28,8 @@ def generate_private_key(bits: int = 4096) -> rsa.RSAPrivateKey:
 
 
 def cert_public_pem(key: rsa.RSAPrivateKey) -> str:
-    """``certPublic``: SPKI PEM with 64-char lines and no trailing newline (REFERENCE 2.6)."""
+    """``certPublic``: SPKI PEM with 64-char lines and no trailing newline
+    (docs/binance-pay.md#query-certificates)."""
     pem = key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
@@ -35,7 +37,8 @@ def cert_public_pem(key: rsa.RSAPrivateKey) -> str:
 
 
 def cert_serial(cert_public: str) -> str:
-    """``certSerial``: upper-case hex MD5 of the certPublic string (REFERENCE 2.6)."""
+    """``certSerial``: upper-case hex MD5 of the certPublic string
+    (docs/binance-pay.md#query-certificates)."""
     return hashlib.md5(cert_public.encode("utf-8"), usedforsecurity=False).hexdigest().upper()
 
 
@@ -56,7 +59,8 @@ def load_private_key(pem: bytes | str) -> rsa.RSAPrivateKey:
 
 
 def signing_payload(timestamp: str, nonce: str, body: bytes) -> bytes:
-    """The bytes Binance signs and merchants verify (REFERENCE 3.3; trailing LF mandatory)."""
+    """The bytes Binance signs and merchants verify (docs/binance-pay.md#webhook-signature; trailing
+    LF mandatory)."""
     return timestamp.encode("ascii") + b"\n" + nonce.encode("ascii") + b"\n" + body + b"\n"
 
 

@@ -1,4 +1,6 @@
-"""Webhook notifications: payload shape (REFERENCE 3.4, 3.7-3.9) and the outbox they wait in.
+"""Webhook notifications: payload shape (docs/binance-pay.md#webhook-envelope,
+docs/binance-pay.md#pay-data, docs/binance-pay.md#refund-data,
+docs/binance-pay.md#share-account-data) and the outbox they wait in.
 
 ``enqueue`` runs inside the business write transaction, so an event is recorded exactly when its
 state change commits; the dispatcher delivers it afterwards. Webhook faults (``/sandbox/
@@ -35,7 +37,7 @@ def take_enqueued_flag() -> bool:
 
 
 def webhook_body(biz_type: str, biz_id: str, biz_status: str, data: dict[str, Any]) -> str:
-    """The exact body text Binance sends (REFERENCE 3.4)."""
+    """The exact body text Binance sends (docs/binance-pay.md#webhook-envelope)."""
     return dumps_java(
         {
             "bizType": biz_type,
@@ -48,10 +50,10 @@ def webhook_body(biz_type: str, biz_id: str, biz_status: str, data: dict[str, An
 
 
 def pay_data(order: sqlite3.Row, *, closed: bool) -> dict[str, Any]:
-    """``data`` of a PAY notification (REFERENCE 3.7, observed key order).
+    """``data`` of a PAY notification (docs/binance-pay.md#pay-data, observed key order).
 
-    Sandbox choice for PAY_CLOSED (no real capture, REFERENCE 3.7): same family without
-    transactionId, openUserId and paymentInfo; transactTime is the time of closing.
+    Sandbox choice for PAY_CLOSED (no real capture, docs/binance-pay.md#pay-data): same family
+    without transactionId, openUserId and paymentInfo; transactTime is the time of closing.
     """
     goods = json.loads(order["goods"])
     data: dict[str, Any] = {

@@ -1,5 +1,6 @@
-"""Order lifecycle on Binance's side (REFERENCE 2.1-2.3; state machine of 2.2), for orders made
-by Create Order v2 and v3 alike.
+"""Order lifecycle on Binance's side (docs/binance-pay.md#create-order,
+docs/binance-pay.md#query-order, docs/binance-pay.md#close-order; the state machine is that of
+docs/binance-pay.md#order-statuses), for orders made by Create Order v2 and v3 alike.
 
 INITIAL --checkout page opened--> PENDING --pay--> PAID --refund--> REFUNDING -->
 REFUNDED (partial) | FULL_REFUNDED. INITIAL|PENDING --close--> CANCELED, --expireTime--> EXPIRED.
@@ -42,7 +43,8 @@ def _yyyymmdd(now: int) -> str:
 
 
 def create(conn: sqlite3.Connection, cfg: SandboxConfig, new: NewOrder, now: int) -> dict[str, Any]:
-    """Insert the order; return Create Order ``data`` (REFERENCE 2.1, both shapes).
+    """Insert the order; return Create Order ``data`` (docs/binance-pay.md#create-order, both
+    shapes).
 
     v2 and v3 orders are one kind of row (``api_version`` records which call made it) and get the
     same answer (docs/binance-pay-v3.md 5); from here on nothing depends on the version except
@@ -144,7 +146,8 @@ def load(
 
 
 def load_ref(conn: sqlite3.Connection, cfg: SandboxConfig, ref: OrderRef, now: int) -> sqlite3.Row:
-    """By prepayId if given, else merchantTradeNo (REFERENCE 2.2); 400202 if unknown."""
+    """By prepayId if given, else merchantTradeNo (docs/binance-pay.md#query-order); 400202 if
+    unknown."""
     if ref.prepay_id is not None:
         row = load(conn, cfg, now, column="prepay_id", value=ref.prepay_id)
     else:
@@ -155,7 +158,8 @@ def load_ref(conn: sqlite3.Connection, cfg: SandboxConfig, ref: OrderRef, now: i
 
 
 def query_view(order: sqlite3.Row, cfg: SandboxConfig) -> dict[str, Any]:
-    """Query Order v2 ``data`` (REFERENCE 2.2): merchantId number, amounts as strings."""
+    """Query Order v2 ``data`` (docs/binance-pay.md#query-order): merchantId number, amounts as
+    strings."""
     data: dict[str, Any] = {"merchantId": cfg.merchant_id, "prepayId": order["prepay_id"]}
     if order["transaction_id"]:
         data["transactionId"] = order["transaction_id"]
@@ -188,7 +192,8 @@ def query_view(order: sqlite3.Row, cfg: SandboxConfig) -> dict[str, Any]:
 
 
 def mark_opened(conn: sqlite3.Connection, order: sqlite3.Row, now: int) -> None:
-    """INITIAL -> PENDING when the payer opens the checkout page (sandbox choice, REFERENCE 2.2)."""
+    """INITIAL -> PENDING when the payer opens the checkout page (sandbox choice,
+    docs/binance-pay.md#order-statuses)."""
     if order["status"] == "INITIAL":
         conn.execute(
             "UPDATE orders SET status = 'PENDING', opened_at = ? "
@@ -250,7 +255,8 @@ def pay(
 
 
 def close(conn: sqlite3.Connection, cfg: SandboxConfig, order: sqlite3.Row, now: int) -> None:
-    """Close Order (REFERENCE 2.3): INITIAL|PENDING -> CANCELED, then a PAY_CLOSED webhook.
+    """Close Order (docs/binance-pay.md#close-order): INITIAL|PENDING -> CANCELED, then a PAY_CLOSED
+    webhook.
 
     Anything else (paid, refunded, already closed or expired) -> 400204 (sandbox choice for the
     closed/expired cases).
@@ -267,7 +273,8 @@ def close(conn: sqlite3.Connection, cfg: SandboxConfig, order: sqlite3.Row, now:
 
 
 def expire(conn: sqlite3.Connection, cfg: SandboxConfig, order: sqlite3.Row, now: int) -> bool:
-    """INITIAL|PENDING -> EXPIRED with a PAY_CLOSED webhook (REFERENCE 3.5, OBSERVED)."""
+    """INITIAL|PENDING -> EXPIRED with a PAY_CLOSED webhook
+    (docs/binance-pay.md#webhook-ack-and-retries, OBSERVED)."""
     cur = conn.execute(
         "UPDATE orders SET status = 'EXPIRED', closed_at = ?, expire_time = MIN(expire_time, ?)"
         " WHERE prepay_id = ? AND status IN ('INITIAL', 'PENDING')",

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-# Order currencies (REFERENCE 2.1: the page names BUSD, USDT, MBOX; the changelog adds USDC).
+# Order currencies (docs/binance-pay.md#create-order: the page names BUSD, USDT, MBOX; the changelog
+# adds USDC).
 ORDER_CURRENCIES = frozenset({"USDT", "USDC", "BUSD", "BNB", "BTC", "ETH", "MBOX", "FDUSD"})
 
 # Fiat currencies accepted in fiatCurrency, with the fixed rate: 1 unit of fiat = rate USDT.

@@ -1,4 +1,5 @@
-"""Refunds (REFERENCE 2.4, 2.5, 3.8).
+"""Refunds (docs/binance-pay.md#refund-order, docs/binance-pay.md#query-refund,
+docs/binance-pay.md#refund-data).
 
 * Allowed on PAID, REFUNDING and REFUNDED orders; any other status -> 400204 (sandbox choice;
   unknown prepayId -> 400202).
@@ -11,7 +12,7 @@
 * A refund starts REFUND_PENDING, then succeeds or is rejected (automatically after
   SANDBOX_REFUND_DELAY when SANDBOX_REFUND_AUTO is success/reject, or via the control API). A
   rejected refund releases its amount. Either way a PAY_REFUND webhook with the final status is sent
-  (bizId = prepayId of the order, REFERENCE 3.6).
+  (bizId = prepayId of the order, docs/binance-pay.md#biztype-and-bizstatus).
 """
 
 from __future__ import annotations
@@ -69,7 +70,8 @@ def create(
     remaining = order_amount - committed
     amount = req.amount
     if MAX_ATTEMPTS - attempts == 1:
-        amount = remaining  # REFERENCE 2.4: the last attempt refunds everything remaining
+        # docs/binance-pay.md#refund-order: the last attempt refunds everything remaining
+        amount = remaining
     if amount <= 0 or amount > remaining:
         raise ApiError(
             E.INVALID_REFUND_AMOUNT,
@@ -121,7 +123,7 @@ def _info(row: sqlite3.Row) -> dict[str, Any]:
 
 
 def result_view(row: sqlite3.Row, *, duplicate: bool) -> dict[str, Any]:
-    """RefundResult (REFERENCE 2.4)."""
+    """RefundResult (docs/binance-pay.md#refund-order)."""
     return {
         "refundId": int(row["refund_id"]),
         **_info(row),
@@ -132,7 +134,7 @@ def result_view(row: sqlite3.Row, *, duplicate: bool) -> dict[str, Any]:
 
 
 def query_view(row: sqlite3.Row) -> dict[str, Any]:
-    """Query Refund ``data`` (REFERENCE 2.5)."""
+    """Query Refund ``data`` (docs/binance-pay.md#query-refund)."""
     return {
         **_info(row),
         "refundedCommission": "0.00000000",
@@ -182,7 +184,7 @@ def complete(
         "currency": order["currency"],
         "openUserId": order["open_user_id"],
         "commission": Decimal(order["commission"]),
-        # REFERENCE 3.8: refundInfo is an object inside the data JSON.
+        # docs/binance-pay.md#refund-data: refundInfo is an object inside the data JSON.
         "refundInfo": {
             **info,
             "remainingAttempts": refund["remaining_attempts"],

@@ -1,8 +1,8 @@
-"""Share Account Id (REFERENCE 2.7, 3.9; seed 002).
+"""Share Account Id (docs/binance-pay.md#share-account-id, docs/binance-pay.md#share-account-data).
 
 A share request waits for the user's consent on the page at ``qrcodeContent`` for one hour. Only
 consent produces a webhook (SHARE_ACCOUNT_ID / SUCCESS, bizId = the share ``id``); declining or
-expiring sends nothing (REFERENCE 2.7: no such notification is documented).
+expiring sends nothing (docs/binance-pay.md#share-account-id: no such notification is documented).
 """
 
 from __future__ import annotations
@@ -80,7 +80,8 @@ def status_of(share: sqlite3.Row, now: int) -> str:
 
 
 def consent(conn: sqlite3.Connection, cfg: SandboxConfig, share: sqlite3.Row, now: int) -> None:
-    """The user agrees: SHARED, and the SHARE_ACCOUNT_ID webhook (REFERENCE 3.9)."""
+    """The user agrees: SHARED, and the SHARE_ACCOUNT_ID webhook
+    (docs/binance-pay.md#share-account-data)."""
     if status_of(share, now) != "PENDING":
         raise StateError(f"share request is {status_of(share, now)}")
     conn.execute(

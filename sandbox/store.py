@@ -184,8 +184,9 @@ class Store:
         self._local = threading.local()
 
 
-# Ids are 18-digit decimals like Binance's (REFERENCE 2.1/5): time-based so they stay unique after
-# the database is deleted, and strictly increasing because the last value is kept in `seq`.
+# Ids are 18-digit decimals like Binance's (docs/binance-pay.md#create-order,
+# docs/binance-pay.md#sandbox-choices): time-based so they stay unique after the database is
+# deleted, and strictly increasing because the last value is kept in `seq`.
 _ID_EPOCH_MS = 1_500_000_000_000
 _ID_FLOOR = 100_000_000_000_000_000
 

@@ -1,5 +1,5 @@
 """Fixtures shared across the suite (a live Binance Pay sandbox process, API clients) and the
-end-of-session secret leak check (RELIABILITY #46, tests/leakcheck.py)."""
+end-of-session secret leak check (docs/reliability.md#46-secret-leakage, tests/leakcheck.py)."""
 
 from __future__ import annotations
 
@@ -109,7 +109,7 @@ def sandbox(live_sandbox: LiveSandbox, settings: Any) -> Iterator[LiveSandbox]:
 __all__ = ["REPO_ROOT", "LiveSandbox"]
 
 
-# --- RELIABILITY #46: secrets never reach a log (tests/leakcheck.py) ---------------------------
+# --- docs/reliability.md#46-secret-leakage: secrets never reach a log (tests/leakcheck.py) ---
 
 _session_log: leakcheck.SessionLog | None = None
 

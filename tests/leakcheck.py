@@ -1,4 +1,5 @@
-"""RELIABILITY #46: no secret of the test run appears in any log the run wrote.
+"""docs/reliability.md#46-secret-leakage: no secret of the test run appears in any log the run
+wrote.
 
 What is a secret here:
 - fixed ones: the Binance API secrets the tests use (tests/conftest.py SANDBOX_SECRET, the
@@ -221,8 +222,8 @@ def log_files(base: Path, extra: Iterable[Path] = ()) -> list[Path]:
 
 def report(leaks: list[Leak], limit: int = 50) -> str:
     lines = [
-        f"SECRET LEAK CHECK FAILED (RELIABILITY #46): {len(leaks)} line(s) of the run's logs "
-        "contain a secret of the run:"
+        f"SECRET LEAK CHECK FAILED (docs/reliability.md#46-secret-leakage): {len(leaks)} line(s) "
+        "of the run's logs contain a secret of the run:"
     ]
     lines += [f"  {leak}" for leak in leaks[:limit]]
     if len(leaks) > limit:

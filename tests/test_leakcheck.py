@@ -1,4 +1,5 @@
-"""The end-of-session secret leak check itself (tests/leakcheck.py, RELIABILITY #46)."""
+"""The end-of-session secret leak check itself (tests/leakcheck.py,
+docs/reliability.md#46-secret-leakage)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 """Binance's webhook certificates: fetched from Query Certificates, cached, refreshed on rotation.
 
 The key that verifies a webhook is the ``certPublic`` whose ``certSerial`` equals the
-``BinancePay-Certificate-SN`` header, from the list Binance itself returns (REFERENCE 2.6, 4.14):
-never a key or URL taken from the request.
+``BinancePay-Certificate-SN`` header, from the list Binance itself returns
+(docs/binance-pay.md#query-certificates, docs/binance-pay.md#gotcha-certificate-rotation): never a
+key or URL taken from the request.
 
 Three layers, so that the hot path does no I/O:
 
@@ -12,12 +13,12 @@ Three layers, so that the hot path does no I/O:
    ``BINANCE_PAY_CERT_CACHE_SECONDS``, and then by one process at a time at most once per
    ``BINANCE_PAY_CERT_REFETCH_SECONDS`` (``cache.add`` is the cross-process lock). A flood of
    deliveries with made-up serials therefore costs Binance one call per interval, not one per
-   request (RELIABILITY b.1 #6); and each process looks beyond its memory for an unknown serial
-   at most once a second, so such a flood costs no I/O either.
+   request (docs/reliability.md#6-unknown-serial-flood); and each process looks beyond its memory
+   for an unknown serial at most once a second, so such a flood costs no I/O either.
 
 An old list keeps being used while a refresh is impossible. When the serial is unknown and
 Binance cannot be asked (the last fetch failed), the caller answers 5xx so that Binance retries
-(RELIABILITY b.1 #7) rather than a final refusal.
+(docs/reliability.md#7-certificates-endpoint-down) rather than a final refusal.
 """
 
 from __future__ import annotations
@@ -187,7 +188,8 @@ def certificates_forget() -> None:
 
 
 def _fetch() -> CertificateSet:
-    """Ask Binance (REFERENCE 2.6). Entries whose key cannot be used are left out."""
+    """Ask Binance (docs/binance-pay.md#query-certificates). Entries whose key cannot be used are
+    left out."""
     fetched_at_ms = clock.now_ms()
     certificates: dict[str, str] = {}
     for certificate in binance_client().query_certificates():

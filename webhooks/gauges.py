@@ -39,7 +39,7 @@ def webhook_gauges() -> Iterator[Gauge]:
     yield (
         "paysvc_webhook_events_received_stuck",
         "Webhook events still RECEIVED more than 5 minutes after receipt (should be 0; "
-        "RELIABILITY b.4 #31).",
+        "docs/reliability.md#31-sweeper-metric).",
         WebhookEvent.objects.filter(
             status=EventStatus.RECEIVED, received_at__lt=now - STUCK_AFTER
         ).count(),

@@ -34,10 +34,10 @@ FINAL_STATUSES = (
 class WebhookEvent(models.Model):
     """One verified Binance Pay notification, as received.
 
-    ``dedupe_key`` is ``bizType:bizIdStr:bizStatus`` (REFERENCE 4.11), plus
-    ``:refundRequestId`` for ``PAY_REFUND``, whose bizId is the order's prepayId (REFERENCE 3.6):
-    two partial refunds of one order are two events. The unique constraint on it is what stops
-    duplicates, also between concurrent deliveries.
+    ``dedupe_key`` is ``bizType:bizIdStr:bizStatus`` (docs/binance-pay.md#gotcha-duplicates), plus
+    ``:refundRequestId`` for ``PAY_REFUND``, whose bizId is the order's prepayId
+    (docs/binance-pay.md#biztype-and-bizstatus): two partial refunds of one order are two events.
+    The unique constraint on it is what stops duplicates, also between concurrent deliveries.
     """
 
     received_at = models.DateTimeField(default=timezone.now, db_index=True)

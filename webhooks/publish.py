@@ -1,9 +1,9 @@
 """Publishing webhook tasks without ever making the caller wait on a sick broker.
 
-The webhook answer must not depend on the broker (RELIABILITY b.3 #18: p99 < 1 s while Redis is
-down): the event is already committed and the sweeper re-enqueues anything left waiting. With
-Celery's defaults a publish to a stopped Redis takes 2 s or more (connection retries over
-``broker_connection_timeout``), and to a stalled one it can block indefinitely. So these
+The webhook answer must not depend on the broker (docs/reliability.md#18-broker-down: p99 < 1 s
+while Redis is down): the event is already committed and the sweeper re-enqueues anything left
+waiting. With Celery's defaults a publish to a stopped Redis takes 2 s or more (connection retries
+over ``broker_connection_timeout``), and to a stalled one it can block indefinitely. So these
 publishes use their own connection, one per thread, with no connection retry, short socket
 timeouts and no publish retry; any failure is logged and reported as ``False``, and publishing
 pauses for a few seconds so that a hung broker costs one timeout, not one per request.

@@ -1,19 +1,21 @@
-"""Checks of a webhook delivery, all made before anything is written (STYLE rule 8).
+"""Checks of a webhook delivery, all made before anything is written (docs/conventions.md#rule-8).
 
 ``verify_delivery`` takes the request's META and its raw body and either returns a
 ``VerifiedDelivery`` or raises ``Rejected`` with a short machine reason (also the metric label)
 and the HTTP status to answer. The order is cheap to expensive: headers present and well formed
-(REFERENCE 3.2), timestamp inside the window, certificate from Binance's own list by serial
-(REFERENCE 2.6), RSA signature over the exact bytes received (REFERENCE 3.3, 4.1), body parse,
-and finally the nonce store.
+(docs/binance-pay.md#webhook-headers), timestamp inside the window, certificate from Binance's own
+list by serial (docs/binance-pay.md#query-certificates), RSA signature over the exact bytes received
+(docs/binance-pay.md#webhook-signature, docs/binance-pay.md#gotcha-raw-bytes), body parse, and
+finally the nonce store.
 
-Nonce store: ``nonce -> sha256(body)`` kept for twice the timestamp window (RELIABILITY b.1 #5).
-The same nonce with the same body is an exact replay and goes on (the event's unique key makes it
-a no-op, and it is answered SUCCESS as Binance expects); the same nonce with another body is
-refused. When the cache is down the check is skipped (logged): the signature, the window and the
-unique constraint still hold, and refusing every webhook would be worse. After a failure the
-store is left alone for ``NONCE_STORE_PAUSE_SECONDS``: a hung Redis would otherwise cost every
-delivery a socket timeout (RELIABILITY b.3 #18, #25).
+Nonce store: ``nonce -> sha256(body)`` kept for twice the timestamp window
+(docs/reliability.md#5-nonce-store). The same nonce with the same body is an exact replay and goes
+on (the event's unique key makes it a no-op, and it is answered SUCCESS as Binance expects); the
+same nonce with another body is refused. When the cache is down the check is skipped (logged): the
+signature, the window and the unique constraint still hold, and refusing every webhook would be
+worse. After a failure the store is left alone for ``NONCE_STORE_PAUSE_SECONDS``: a hung Redis would
+otherwise cost every delivery a socket timeout (docs/reliability.md#18-broker-down,
+docs/reliability.md#25-broker-flapping).
 """
 
 from __future__ import annotations
@@ -48,8 +50,9 @@ HEADERS = {
     "HTTP_BINANCEPAY_CERTIFICATE_SN": "BinancePay-Certificate-SN",
     "HTTP_BINANCEPAY_SIGNATURE": "BinancePay-Signature",
 }
-# REFERENCE 3.2, real format: epoch ms (13 digits until 2286), 32 alphanumerics, 32 hex (an MD5),
-# standard padded base64 (684 chars for RSA-4096). ASCII classes only: no Unicode digits.
+# docs/binance-pay.md#webhook-headers, real format: epoch ms (13 digits until 2286), 32
+# alphanumerics, 32 hex (an MD5), standard padded base64 (684 chars for RSA-4096). ASCII classes
+# only: no Unicode digits.
 _FORMATS = {
     "HTTP_BINANCEPAY_TIMESTAMP": re.compile(r"[0-9]{13}"),
     "HTTP_BINANCEPAY_NONCE": re.compile(r"[A-Za-z0-9]{32}"),
@@ -172,7 +175,8 @@ def _parse(body: bytes) -> WebhookNotification:
 
 
 def _check_refund_info_text(notification: WebhookNotification) -> None:
-    """``refundInfo`` may be JSON text of its own (REFERENCE 3.8), parsed only when it is read.
+    """``refundInfo`` may be JSON text of its own (docs/binance-pay.md#refund-data), parsed only
+    when it is read.
 
     A NUL or lone surrogate in it is refused now, as anywhere else in the body
     (docs/binance-pay.md#webhook-envelope), instead of reaching the dedupe key or the processing.

@@ -1,12 +1,12 @@
-"""``POST /webhooks/binance-pay/``: Binance Pay's webhook receiver (DESIGN "Binance webhook
-receiver"; REFERENCE 3).
+"""``POST /webhooks/binance-pay/``: Binance Pay's webhook receiver
+(docs/architecture.md#webhook-intake, docs/binance-pay.md#webhooks).
 
 A plain Django view, no DRF: it must stay cheap (hundreds of deliveries per second per core).
 Bogus deliveries are refused before anything is written (webhooks.verification); a verified one
 is stored and committed, and only then answered ``{"returnCode":"SUCCESS","returnMessage":null}``
-(REFERENCE 3.5). Processing happens in a Celery task enqueued after the commit. Refusals answer
-a 4xx ``{"returnCode":"FAIL","returnMessage":"<reason>"}``; a 503 when the event could not be
-stored or a new certificate could not be fetched, so that Binance retries.
+(docs/binance-pay.md#webhook-ack-and-retries). Processing happens in a Celery task enqueued after
+the commit. Refusals answer a 4xx ``{"returnCode":"FAIL","returnMessage":"<reason>"}``; a 503 when
+the event could not be stored or a new certificate could not be fetched, so that Binance retries.
 """
 
 from __future__ import annotations

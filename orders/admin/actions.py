@@ -1,7 +1,7 @@
 """What staff can do to orders from the admin: sync with Binance, close, refund, export.
 
-Every action is thin (STYLE rule 11): it checks the permission (server-side, not only by hiding
-the button), calls the same `orders.services` function as the merchant API with
+Every action is thin (docs/conventions.md#rule-11): it checks the permission (server-side, not only
+by hiding the button), calls the same `orders.services` function as the merchant API with
 ``source=staff`` and ``actor="staff:<username>"`` (so the order timeline says who did it), writes
 the admin log, and turns the service's errors into admin messages.
 """

@@ -1,10 +1,11 @@
 """Creating, closing and syncing orders with Binance.
 
-Concurrency rules (STYLE rules 6 and 7): no transaction is open while Binance is called; the
-order row is stored and committed first, then Binance is called, then a short locked write
-applies the answer. The merchantTradeNo is fixed before the first call and Binance refuses a
-second order with it, so retrying after an unknown outcome can never create two orders; before
-any retry we query by merchantTradeNo (RELIABILITY "no duplicate Binance orders").
+Concurrency rules (docs/conventions.md#rule-6, docs/conventions.md#rule-7): no transaction is open
+while Binance is called; the order row is stored and committed first, then Binance is called, then a
+short locked write applies the answer. The merchantTradeNo is fixed before the first call and
+Binance refuses a second order with it, so retrying after an unknown outcome can never create two
+orders; before any retry we query by merchantTradeNo
+(docs/reliability.md#no-duplicate-binance-orders).
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ UNKNOWN_CREATE_OUTCOME = (
 
 
 def new_merchant_trade_no() -> str:
-    """32 letters/digits, Binance's limit for merchantTradeNo (REFERENCE 2.1)."""
+    """32 letters/digits, Binance's limit for merchantTradeNo (docs/binance-pay.md#create-order)."""
     return uuid.uuid4().hex
 
 

@@ -1,8 +1,8 @@
 """Refunds: the arithmetic is checked under the order's row lock, then Binance is called.
 
-Binance's rules (REFERENCE 2.4): the refunds of an order never sum above what was paid; at most
-10 refunds per order; when `remainingAttempts` is 1 the next refund ignores the requested
-amount and refunds everything that remains, so we only accept exactly that amount then.
+Binance's rules (docs/binance-pay.md#refund-order): the refunds of an order never sum above what was
+paid; at most 10 refunds per order; when `remainingAttempts` is 1 the next refund ignores the
+requested amount and refunds everything that remains, so we only accept exactly that amount then.
 `refundRequestId` is Binance's idempotency key: retrying with it never refunds twice.
 """
 

@@ -1,4 +1,5 @@
-"""Account-ID sharing (REFERENCE 2.7): ask a customer to share their Binance ID.
+"""Account-ID sharing (docs/binance-pay.md#share-account-id): ask a customer to share their Binance
+ID.
 
 The result arrives only as a SHARE_ACCOUNT_ID webhook, and only if the user agrees; Binance has
 no query endpoint for share requests.
@@ -76,7 +77,8 @@ def account_share_complete(
     share_id: str | None = None,
     source: str,
 ) -> AccountShare | None:
-    """The customer shared their Binance ID (SHARE_ACCOUNT_ID webhook, REFERENCE 3.9).
+    """The customer shared their Binance ID (SHARE_ACCOUNT_ID webhook,
+    docs/binance-pay.md#share-account-data).
 
     Moves the share to SHARED with the user's Binance ID; idempotent (a share already SHARED is
     returned as is). Binance sends this only on consent, so it wins over a local expiry. Returns

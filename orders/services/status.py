@@ -180,7 +180,7 @@ def query_result_fields(result: QueryOrderResult) -> dict[str, Any]:
 def order_apply_query_result(
     *, order_id: int, result: QueryOrderResult, source: str, actor: str = ""
 ) -> Order:
-    """Apply a Query Order answer: Binance's status is the truth (STYLE rule 9)."""
+    """Apply a Query Order answer: Binance's status is the truth (docs/conventions.md#rule-9)."""
     order = order_status_apply(
         order_id=order_id,
         status=result.status,

@@ -1,4 +1,5 @@
-"""Validation of merchant API input against Binance Pay's rules (seed 004), before any call.
+"""Validation of merchant API input against Binance Pay's rules (docs/binance-pay.md#create-order),
+before any call.
 
 Public names are re-exported here; the modules are: ``serializers`` (request serializers),
 ``amounts`` (decimal(.8) money), ``text`` (length and character hygiene), ``urls`` (http(s) +

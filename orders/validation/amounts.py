@@ -5,8 +5,8 @@ numeric string (``"25.17"``, ``"1E+2"``). A ``float`` that slipped through is re
 shortest repr, so binary artefacts show up as extra places (0.1 + 0.2 -> 0.30000000000000004,
 17 places, refused) instead of being silently rounded.
 
-Rules (seed 004: decimal(.8), minimum 0.00000001; the maximum is the sandbox's, our stand-in for
-Binance, which refuses more: tests/contract):
+Rules (docs/binance-pay.md#create-order: decimal(.8), minimum 0.00000001; the maximum is the
+sandbox's, our stand-in for Binance, which refuses more: tests/contract):
 - finite; at least ``AMOUNT_MIN``; at most ``AMOUNT_LIMIT`` (10^11, inclusive);
 - at most ``MAX_DECIMAL_PLACES`` places, trailing zeros not counted (as Java's @Digits does);
 - at most ``MAX_SIGNIFICANT_DIGITS`` digits (12 integer + 8 decimal digits: every amount up to

@@ -21,7 +21,8 @@ from paysvc.serializers import COMMON_MESSAGES, json_type
 # beyond any duration Binance takes: such a value was meant as seconds (or as a duration).
 EPOCH_MS_FLOOR = 100_000_000_000
 ORDER_EXPIRE_MIN_AHEAD_MS = 60 * 1000  # paysvc: leave the buyer at least a minute
-ORDER_EXPIRE_MAX_AHEAD_MS = 15 * 24 * 3600 * 1000  # seed 004: maximum is 15 days
+# docs/binance-pay.md#create-order: the maximum is 15 days.
+ORDER_EXPIRE_MAX_AHEAD_MS = 15 * 24 * 3600 * 1000
 CLOCK_SKEW_MS = 60 * 1000  # merchant clocks may run a little ahead of ours
 MAX_GOODS_QUANTITY_DIGITS = 9  # paysvc's bound: 1 .. 999999999
 
@@ -159,7 +160,8 @@ class EpochMillisField(_StrictField):
 
 
 class OrderExpireTimeField(EpochMillisField):
-    """orderExpireTime: absolute epoch ms in (now + 60 s, now + 15 days] (REFERENCE 2.1)."""
+    """orderExpireTime: absolute epoch ms in (now + 60 s, now + 15 days]
+    (docs/binance-pay.md#create-order)."""
 
     def check_window(self, value: int, now: int) -> int:
         if value <= now + ORDER_EXPIRE_MIN_AHEAD_MS:

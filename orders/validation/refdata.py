@@ -1,15 +1,18 @@
-"""Code lists the request serializers accept (seed 004 = Binance Create Order v2 docs page)."""
+"""Code lists the request serializers accept (Binance's Create Order v2 docs page:
+docs/binance-pay.md#create-order)."""
 
 from __future__ import annotations
 
-# Order currencies (orderAmount+currency). Seed 004 names BUSD, USDT, MBOX; the changelog added
-# USDC for MiCA users (2025-02). The rest are coins Binance Pay settles; paysvc's choice.
+# Order currencies (orderAmount+currency). docs/binance-pay.md#create-order names BUSD, USDT, MBOX;
+# the changelog added USDC for MiCA users (2025-02). The rest are coins Binance Pay settles;
+# paysvc's choice.
 SUPPORTED_CRYPTO = frozenset({"USDT", "USDC", "BUSD", "FDUSD", "BNB", "BTC", "ETH", "MBOX"})
 
-# Fiat for fiatAmount+fiatCurrency (ISO 4217). Seed 004 only links to Binance's list ("ex: HKD");
-# these are the codes the sandbox (our stand-in for Binance, sandbox/refdata.py FIAT_RATES)
-# accepts: a code outside them is refused by Binance after paysvc said OK (tests/contract).
-# Keep in step with sandbox/README.md "Fiat currencies" and with Binance's published list.
+# Fiat for fiatAmount+fiatCurrency (ISO 4217). docs/binance-pay.md#create-order only links to
+# Binance's list ("ex: HKD"); these are the codes the sandbox (our stand-in for Binance,
+# sandbox/refdata.py FIAT_RATES) accepts: a code outside them is refused by Binance after paysvc
+# said OK (tests/contract). Keep in step with sandbox/README.md "Fiat currencies" and with Binance's
+# published list.
 SUPPORTED_FIAT = frozenset(
     {
         "AED", "ARS", "AUD", "BRL", "CAD", "CHF", "CNY", "CZK", "DKK", "EUR", "GBP", "HKD",
@@ -18,15 +21,15 @@ SUPPORTED_FIAT = frozenset(
     }
 )  # fmt: skip
 
-# Seed 004: env.terminalType and env.osType.
+# docs/binance-pay.md#create-order: env.terminalType and env.osType.
 TERMINAL_TYPES = ("APP", "WEB", "WAP", "MINI_PROGRAM", "OTHERS")
 MINI_PROGRAM = "MINI_PROGRAM"
 OS_TYPES = ("IOS", "ANDROID")
 
-# Seed 004: goods.goodsType -- 01 tangible goods, 02 virtual goods.
+# docs/binance-pay.md#create-order: goods.goodsType -- 01 tangible goods, 02 virtual goods.
 GOODS_TYPES = ("01", "02")
 
-# Seed 004: goods.goodsCategory, the full list.
+# docs/binance-pay.md#create-order: goods.goodsCategory, the full list.
 GOODS_CATEGORIES = (
     "0000",  # Electronics & Computers
     "1000",  # Books, Music & Movies
@@ -47,10 +50,11 @@ GOODS_CATEGORIES = (
     "Z000",  # Others
 )
 
-# Seed 004: shipping.shippingAddress.shippingAddressType -- office, home, public box, others.
+# docs/binance-pay.md#create-order: shipping.shippingAddress.shippingAddressType -- office, home,
+# public box, others.
 SHIPPING_ADDRESS_TYPES = ("01", "02", "03", "04")
 
-# Binance Query Order v2 statuses (REFERENCE 2.2), for the order list filter.
+# Binance Query Order v2 statuses (docs/binance-pay.md#order-statuses), for the order list filter.
 ORDER_STATUSES = (
     "INITIAL",
     "PENDING",

@@ -1,5 +1,5 @@
-"""Request serializers for the merchant API: every Binance Create Order v2 rule (seed 004),
-checked before anything is sent to Binance.
+"""Request serializers for the merchant API: every Binance Create Order v2 rule
+(docs/binance-pay.md#create-order), checked before anything is sent to Binance.
 
 ``validated_data`` is a plain dict in Binance's own (camelCase) names, ready to be sent: absent
 optional fields are omitted, amounts are ``Decimal``, nested objects are dicts. Errors are nested
@@ -46,7 +46,8 @@ from orders.validation.text import GOODS_DETAIL_RULE, GOODS_NAME_RULE, TextField
 from orders.validation.urls import notify_url_field, redirect_url_field
 from paysvc.serializers import COMMON_MESSAGES, StrictSerializer, json_type
 
-# Binance "letter or digit" = [A-Za-z0-9] (REFERENCE 2); the class is ASCII-only by construction.
+# Binance "letter or digit" = [A-Za-z0-9] (docs/binance-pay.md#endpoints); the class is ASCII-only
+# by construction.
 LETTERS_DIGITS = re.compile(r"[A-Za-z0-9]+")
 # Create Order v3 (docs/binance-pay-v3.md): the sandbox's limit, Binance documents none.
 MAX_GOODS_DETAILS = 100
@@ -169,7 +170,8 @@ class BinanceObject(StrictSerializer):
 
 
 class PersonNameSerializer(BinanceObject):
-    """shippingName / buyerName (seed 004: firstName and lastName required inside)."""
+    """shippingName / buyerName (docs/binance-pay.md#create-order: firstName and lastName required
+    inside)."""
 
     firstName = TextField(max_length=NAME_MAX_LENGTH)
     middleName = _optional_text(NAME_MAX_LENGTH)
@@ -194,7 +196,8 @@ class GoodsUnitAmountSerializer(BinanceObject):
 class OrderGoodsSerializer(BinanceObject):
     goodsType = CodeField(GOODS_TYPES, rule=one_of(GOODS_TYPES, "01 tangible, 02 virtual"))
     goodsCategory = CodeField(GOODS_CATEGORIES, rule=one_of(GOODS_CATEGORIES))
-    # Seed 004 gives no format for referenceGoodsId; paysvc requires 1..64 printable characters.
+    # docs/binance-pay.md#create-order gives no format for referenceGoodsId; paysvc requires 1..64
+    # printable characters.
     referenceGoodsId = TextField(max_length=ID_MAX_LENGTH, printable=True)
     goodsName = TextField(max_length=256, rule=GOODS_NAME_RULE)
     goodsDetail = TextField(
@@ -409,7 +412,8 @@ class CreateOrderSerializer(BinanceObject):
 
 
 class RefundRequestSerializer(StrictSerializer):
-    """POST /api/v1/orders/{merchantTradeNo}/refunds (Binance Refund: REFERENCE 2.4)."""
+    """POST /api/v1/orders/{merchantTradeNo}/refunds (Binance Refund:
+    docs/binance-pay.md#refund-order)."""
 
     refundAmount = AmountField()
     refundReason = TextField(max_length=256, required=False, blank_means_absent=True)
@@ -418,7 +422,8 @@ class RefundRequestSerializer(StrictSerializer):
 
 
 class AccountShareRequestSerializer(StrictSerializer):
-    """POST /api/v1/account-shares (Binance Share Account Id: REFERENCE 2.7)."""
+    """POST /api/v1/account-shares (Binance Share Account Id:
+    docs/binance-pay.md#share-account-id)."""
 
     customerRef = _customer_ref()
     requestId = _letters_digits("requestId", 32, binance_rule=True, required=False)

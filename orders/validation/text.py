@@ -3,8 +3,8 @@
 Every string field refuses control characters (incl. NUL, DEL, C1, U+2028/2029), bidi override
 and isolate characters (U+202A-U+202E, U+2066-U+2069: "Trojan Source" / RTL spoofing) and
 unpaired surrogates (they cannot be encoded as UTF-8 later). ``goodsName`` adds Binance's rule
-"Special character is prohibited Example: \\ \" or emoji" (seed 004); ``goodsDetail`` gets the
-emoji part only.
+"Special character is prohibited Example: \\ \" or emoji" (docs/binance-pay.md#create-order);
+``goodsDetail`` gets the emoji part only.
 
 Lengths count UTF-16 code units, as Binance's Java backend counts ``String.length()``: one
 character outside the BMP counts as two, so nothing we accept is too long for Binance.

@@ -38,7 +38,8 @@ class HttpUrlField(TextField):
             # Empty parts ("?a=1&") are no parameter: Binance (the sandbox) counts "a=1&" as one.
             params = [part for part in urlsplit(value).query.split("&") if part]
             if len(params) > self.max_query_params:
-                # Seed 004: "Only one parameter is allowed per URL" (?q=apples&p=orange fails).
+                # docs/binance-pay.md#create-order: "Only one parameter is allowed per URL"
+                # (?q=apples&p=orange fails).
                 raise serializers.ValidationError(
                     "must have at most one query parameter (Binance rule for returnUrl and "
                     "cancelUrl)"

@@ -1,8 +1,11 @@
-"""Request schemas of the Binance endpoints (REFERENCE 2.1-2.7, seed 004 and 002).
+"""Request schemas of the Binance endpoints (docs/binance-pay.md#create-order,
+docs/binance-pay.md#query-order, docs/binance-pay.md#close-order, docs/binance-pay.md#refund-order,
+docs/binance-pay.md#query-refund, docs/binance-pay.md#query-certificates,
+docs/binance-pay.md#share-account-id).
 
 Each ``parse_*`` takes the decoded JSON object and returns a small dataclass of normalised values,
 or raises ``ApiError`` whose message names the field by dotted path ("goods.goodsName: ...").
-Unknown fields are ignored. Code choice per failure (REFERENCE 1.8):
+Unknown fields are ignored. Code choice per failure (docs/binance-pay.md#result-codes):
 
 * missing / null / empty / wrong JSON type / not a decimal  -> 400100
 * too long, too many decimals, bad format                     -> 400101

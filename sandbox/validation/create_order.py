@@ -1,4 +1,4 @@
-"""Create Order schemas: v2 (REFERENCE 2.1, seed 004) and v3 (docs/binance-pay-v3.md).
+"""Create Order schemas: v2 (docs/binance-pay.md#create-order) and v3 (docs/binance-pay-v3.md).
 
 The body is read in three parts, in the order Binance lists the fields: the head (merchant, env,
 merchantTradeNo, amounts), the version's goods part, and the tail (shipping, buyer, URLs, expiry,
@@ -51,8 +51,8 @@ _EMOJI = re.compile(
     "[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u2300-\u23ff\ufe0f\u200d\u3030\u303d"
     "\u3297\u3299\u20e3\u25fd\u25fe\U000e0020-\U000e007f\ud800-\udfff]"
 )
-MAX_EXPIRE_MS = 15 * 24 * 3600 * 1000  # REFERENCE 2.1: maximum 15 days
-DEFAULT_EXPIRE_MS = 3600 * 1000  # REFERENCE 2.1: default 1 hour
+MAX_EXPIRE_MS = 15 * 24 * 3600 * 1000  # docs/binance-pay.md#create-order: maximum 15 days
+DEFAULT_EXPIRE_MS = 3600 * 1000  # docs/binance-pay.md#create-order: default 1 hour
 # Sandbox choices where Binance's docs give no limit (docs/binance-pay-v3.md 6).
 MAX_DESCRIPTION = 256  # as goodsName / goodsDetail
 MAX_GOODS_DETAILS = 100
@@ -83,7 +83,7 @@ class NewOrder:
 
 
 def parse_create_order(body: dict[str, Any], *, now: int) -> NewOrder:
-    """Create Order v2 (REFERENCE 2.1, seed 004): one ``goods`` object."""
+    """Create Order v2 (docs/binance-pay.md#create-order): one ``goods`` object."""
     head = _head(body)
     goods = goods_item(obj(body, "goods", "goods", required=True) or {}, "goods")
     return NewOrder(goods=goods, **head, **_tail(body, terminal=head["terminal_type"], now=now))
@@ -183,7 +183,8 @@ def _tail(body: dict[str, Any], *, terminal: str, now: int) -> dict[str, Any]:
     if expire is None:
         expire = now + DEFAULT_EXPIRE_MS
     elif not now < expire <= now + MAX_EXPIRE_MS:
-        # Sandbox choice (REFERENCE 2.1 note): absolute epoch ms within (now, now + 15 days].
+        # Sandbox choice (see the note in docs/binance-pay.md#create-order): absolute epoch ms
+        # within (now, now + 15 days].
         raise fail(
             E.INVALID_PARAM_WRONG_VALUE,
             "orderExpireTime",
@@ -202,7 +203,8 @@ def _tail(body: dict[str, Any], *, terminal: str, now: int) -> dict[str, Any]:
     attach = text(body, "universalUrlAttach", "universalUrlAttach", max_len=120)
     pass_through = text(body, "passThroughInfo", "passThroughInfo", max_len=512)
     if body.get("directDebitContract") is not None:
-        # Whitelisted merchants only (seed 004); the sandbox merchant is not whitelisted.
+        # Whitelisted merchants only (docs/binance-pay.md#create-order); the sandbox merchant is not
+        # whitelisted.
         raise ApiError(
             E.MERCHANT_ACCESS_FORBIDDEN,
             "directDebitContract: Account has no accessibility to this function",
@@ -263,7 +265,8 @@ def _amounts(body: dict[str, Any]) -> tuple[str, Decimal, str | None, Decimal | 
         raise fail(
             E.INVALID_PARAM_WRONG_VALUE, "fiatAmount", "converts to less than 0.00000001 USDT"
         )
-    # Sandbox choice: both given is accepted only if consistent (fiat forces USDT, seed 004).
+    # Sandbox choice: both given is accepted only if consistent (fiat forces USDT,
+    # docs/binance-pay.md#create-order).
     if currency is not None and currency != "USDT":
         raise fail(
             E.INVALID_PARAM_WRONG_VALUE,

@@ -17,7 +17,8 @@ class OrderRef:
 
 
 def parse_order_ref(body: dict[str, Any]) -> OrderRef:
-    """Query Order v2 / Close Order: prepayId or merchantTradeNo; prepayId wins (REFERENCE 2.2)."""
+    """Query Order v2 / Close Order: prepayId or merchantTradeNo; prepayId wins
+    (docs/binance-pay.md#query-order)."""
     code = E.INVALID_PARAM_WRONG_LENGTH
     prepay = alnum(body, "prepayId", "prepayId", max_len=19, code=code, required=False)
     trade_no = alnum(
@@ -42,7 +43,7 @@ class RefundRequest:
 
 
 def parse_refund(body: dict[str, Any]) -> RefundRequest:
-    """Refund Order (REFERENCE 2.4)."""
+    """Refund Order (docs/binance-pay.md#refund-order)."""
     request_id = req_text(body, "refundRequestId", "refundRequestId", max_len=64)
     prepay = alnum(
         body, "prepayId", "prepayId", max_len=19, code=E.INVALID_PARAM_WRONG_LENGTH, required=True
@@ -54,7 +55,7 @@ def parse_refund(body: dict[str, Any]) -> RefundRequest:
 
 
 def parse_refund_query(body: dict[str, Any]) -> str:
-    """Query Refund (REFERENCE 2.5): the refundRequestId."""
+    """Query Refund (docs/binance-pay.md#query-refund): the refundRequestId."""
     return req_text(body, "refundRequestId", "refundRequestId", max_len=64)
 
 
@@ -66,7 +67,7 @@ class ShareRequest:
 
 
 def parse_share(body: dict[str, Any]) -> ShareRequest:
-    """Share Account Id (REFERENCE 2.7, seed 002)."""
+    """Share Account Id (docs/binance-pay.md#share-account-id)."""
     request_id = alnum(
         body,
         "requestId",

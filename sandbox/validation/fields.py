@@ -1,4 +1,5 @@
-"""Field readers shared by every request schema (REFERENCE 1.8 codes; table in ``__init__``).
+"""Field readers shared by every request schema (codes of docs/binance-pay.md#result-codes; table
+in ``__init__``).
 
 Each reader takes the JSON object, the key and the dotted path used in the error message
 ("goods.goodsName: ..."), and returns the normalised value or ``None`` when optional and absent.
@@ -154,7 +155,7 @@ def url_field(src: dict[str, Any], key: str, path: str, *, one_param: bool) -> s
     if one_param and "?" in value:
         query = value.split("?", 1)[1].split("#", 1)[0]
         if len([p for p in query.split("&") if p]) > 1:
-            # seed 004: "Only one parameter is allowed per URL".
+            # docs/binance-pay.md#create-order: "Only one parameter is allowed per URL".
             raise fail(E.INVALID_PARAM_WRONG_VALUE, path, "only one query parameter is allowed")
     return value
 

@@ -1,4 +1,5 @@
-"""The admin lives at PAYSVC_ADMIN_PATH (RELIABILITY #43: not necessarily at /admin/)."""
+"""The admin lives at PAYSVC_ADMIN_PATH (docs/reliability.md#43-admin-2fa: not necessarily at
+/admin/)."""
 
 from __future__ import annotations
 

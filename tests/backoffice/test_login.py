@@ -1,6 +1,7 @@
-"""Admin login hardening (RELIABILITY #42): django-axes locks a username+IP after the configured
-number of failures; during the cool-off even the right password is refused; case and Unicode
-variants of the username and spoofed X-Forwarded-For headers count as the same attacker."""
+"""Admin login hardening (docs/reliability.md#42-admin-brute-force): django-axes locks a username+IP
+after the configured number of failures; during the cool-off even the right password is refused;
+case and Unicode variants of the username and spoofed X-Forwarded-For headers count as the same
+attacker."""
 
 from __future__ import annotations
 

@@ -19,8 +19,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-# In-repo copies of shared/binance-pay/vectors/ (tests/test_vectors_copy.py keeps them identical),
-# so the suite runs wherever the repository is cloned.
+# In-repo copies of the test vectors (docs/binance-pay.md#test-vectors;
+# tests/test_vectors_copy.py keeps them identical), so the suite runs wherever the repository is
+# cloned.
 VECTORS = REPO_ROOT / "tests" / "fixtures" / "vectors"
 FIXTURES = REPO_ROOT / "tests" / "fixtures" / "binance_pay"
 
@@ -68,7 +69,8 @@ def _make_key(bits: int) -> KeyPair:
         private_key.public_key()
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         .decode("ascii")
-        .strip()  # REFERENCE 2.6: Binance's certPublic has no trailing newline
+        # docs/binance-pay.md#query-certificates: Binance's certPublic has no trailing newline
+        .strip()
     )
     return KeyPair(private_key, pem)
 

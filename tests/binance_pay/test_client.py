@@ -89,7 +89,8 @@ def order_request(**overrides: Any) -> CreateOrderRequest:
 
 
 def assert_signed_correctly(recorded: Any) -> None:
-    """Recompute the HMAC from the bytes the server received (REFERENCE 1.5)."""
+    """Recompute the HMAC from the bytes the server received
+    (docs/binance-pay.md#request-signing)."""
     headers = recorded.headers
     assert headers["content-type"] == "application/json"
     assert headers["binancepay-certificate-sn"] == API_KEY
@@ -431,7 +432,7 @@ def test_gateway_error_forms_are_api_errors(
 
 
 def test_bare_4xx_is_api_error_with_http_code(client: BinancePayClient, fake_binance: Any) -> None:
-    # REFERENCE 1.7: wrong path -> CloudFront 403 HTML
+    # docs/binance-pay.md#response-envelope: wrong path -> CloudFront 403 HTML
     fake_binance.add_raw(
         b"<html><body>The request could not be satisfied.</body></html>", status=403
     )

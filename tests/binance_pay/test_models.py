@@ -1,4 +1,7 @@
-"""Request models (REFERENCE 2.1) and typed results (REFERENCE 2.1-2.7)."""
+"""Request models (docs/binance-pay.md#create-order) and typed results
+(docs/binance-pay.md#create-order, docs/binance-pay.md#query-order, docs/binance-pay.md#close-order,
+docs/binance-pay.md#refund-order, docs/binance-pay.md#query-refund,
+docs/binance-pay.md#query-certificates, docs/binance-pay.md#share-account-id)."""
 
 from __future__ import annotations
 
@@ -56,7 +59,7 @@ def ice_cream(**overrides: Any) -> CreateOrderRequest:
 
 
 def test_create_order_body_reproduces_the_signing_vector() -> None:
-    # given the REFERENCE 1.6 worked example as a model
+    # given the worked example of docs/binance-pay.md#signing-example as a model
     vectors = json.loads((VECTORS / "request-signing.json").read_text(encoding="utf-8"))
     compact = vectors["cases"][0]
     # when encoded / then byte-identical to the vector body, hence the same signature
@@ -141,7 +144,8 @@ def test_full_request_round_trips_through_dict_and_json() -> None:
 
 
 def test_from_dict_accepts_the_doc_sample_with_json_number_amounts() -> None:
-    # REFERENCE 2.1: doc samples send orderAmount as a JSON number (25.17) and fiatAmount 100
+    # docs/binance-pay.md#create-order: doc samples send orderAmount as a JSON number (25.17) and
+    # fiatAmount 100
     sample = strict_loads(
         b'{"env":{"terminalType":"APP"},"orderTags":{"ifProfitSharing":true},'
         b'"merchantTradeNo":"9825382937292","orderAmount":25.17,"currency":"USDT",'

@@ -1,4 +1,6 @@
-"""Request signing (REFERENCE 1.2-1.6) and body encoding."""
+"""Request signing (docs/binance-pay.md#request-headers, docs/binance-pay.md#nonce,
+docs/binance-pay.md#timestamp-window, docs/binance-pay.md#request-signing,
+docs/binance-pay.md#signing-example) and body encoding."""
 
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ ALNUM_32 = re.compile(r"[A-Za-z0-9]{32}")
 
 
 def reference_hmac(secret: bytes, ts: bytes, nonce: bytes, body: bytes) -> str:
-    """Independent restatement of REFERENCE 1.5, on raw bytes."""
+    """Independent restatement of docs/binance-pay.md#request-signing, on raw bytes."""
     payload = ts + b"\n" + nonce + b"\n" + body + b"\n"
     return hmac.new(secret, payload, hashlib.sha512).hexdigest().upper()
 
@@ -77,7 +79,8 @@ def test_flipping_any_byte_of_any_input_changes_the_signature() -> None:
 
 
 def test_trailing_lf_is_part_of_the_signed_string() -> None:
-    # REFERENCE 1.5: exactly three LFs, the last one after the body is mandatory
+    # docs/binance-pay.md#request-signing: exactly three LFs, the last one after the body is
+    # mandatory
     without_lf = hmac.new(
         SECRET.encode(), f"{TS}\n{NONCE}\n".encode() + COMPACT_BODY, hashlib.sha512
     ).hexdigest()
@@ -119,7 +122,7 @@ def test_nonces_are_unique_and_use_the_whole_alphabet() -> None:
 
 
 def test_now_ms_is_milliseconds() -> None:
-    # REFERENCE 1.4: milliseconds, 13 digits today
+    # docs/binance-pay.md#timestamp-window: milliseconds, 13 digits today
     value = now_ms()
     assert len(str(value)) == 13
     assert abs(value - time.time() * 1000) < 5000
@@ -144,7 +147,7 @@ def test_signed_headers_defaults_are_fresh() -> None:
 def test_encode_body_matches_vector_bytes() -> None:
     obj = json.loads(COMPACT_BODY)
     assert encode_body(obj) == COMPACT_BODY
-    assert encode_body({}) == b"{}"  # REFERENCE 1.1: Query Certificates sends "{}"
+    assert encode_body({}) == b"{}"  # docs/binance-pay.md#transport: Query Certificates sends "{}"
 
 
 @pytest.mark.parametrize(

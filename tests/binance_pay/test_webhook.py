@@ -1,5 +1,10 @@
-"""Webhook signature verification (REFERENCE 3.2, 3.3, 4.1-4.4) and notification parsing
-(REFERENCE 3.4, 3.6-3.10)."""
+"""Webhook signature verification (docs/binance-pay.md#webhook-headers,
+docs/binance-pay.md#webhook-signature, docs/binance-pay.md#gotcha-raw-bytes,
+docs/binance-pay.md#gotcha-big-bizid, docs/binance-pay.md#gotcha-trailing-lf,
+docs/binance-pay.md#gotcha-rsa-not-hmac) and notification parsing
+(docs/binance-pay.md#webhook-envelope, docs/binance-pay.md#biztype-and-bizstatus,
+docs/binance-pay.md#pay-data, docs/binance-pay.md#refund-data,
+docs/binance-pay.md#share-account-data, docs/binance-pay.md#other-notifications)."""
 
 from __future__ import annotations
 
@@ -64,7 +69,8 @@ def test_real_webhook_verifies(real_webhook: dict[str, Any]) -> None:
 
 
 def test_real_certificate_serial_is_md5_of_pem(real_webhook: dict[str, Any]) -> None:
-    # REFERENCE 2.6: certSerial == upper-hex MD5 of certPublic == BinancePay-Certificate-SN
+    # docs/binance-pay.md#query-certificates: certSerial == upper-hex MD5 of certPublic ==
+    # BinancePay-Certificate-SN
     assert cert_serial(real_webhook["pem"]) == real_webhook["serial"]
     assert real_webhook["serial"] == real_webhook["header_serial"]
     assert cert_serial(real_webhook["pem"] + "\n") != real_webhook["serial"]
@@ -96,7 +102,7 @@ def test_oracle_agrees_the_trailing_lf_and_lf_separators_matter(
     ts, nonce, body, sig = (real_webhook[k] for k in ("ts", "nonce", "body", "sig"))
     pem = real_webhook["pem"]
     assert raw_verify(pem, sig, signature_payload(ts, nonce, body))
-    # REFERENCE 3.3: without the trailing LF it fails
+    # docs/binance-pay.md#webhook-signature: without the trailing LF it fails
     assert not raw_verify(pem, sig, f"{ts}\n{nonce}\n".encode() + body)
     # \n -> \r\n in the signed string fails
     assert not raw_verify(pem, sig, f"{ts}\r\n{nonce}\r\n".encode() + body + b"\r\n")
@@ -196,7 +202,8 @@ def test_catalogue_size_matches_parametrisation(real_webhook: dict[str, Any]) ->
 
 
 def test_compact_redump_of_this_payload_is_byte_identical(real_webhook: dict[str, Any]) -> None:
-    # REFERENCE 3.3 note: a compact re-dump happens to reproduce these bytes; do not rely on it.
+    # docs/binance-pay.md#webhook-signature note: a compact re-dump happens to reproduce these
+    # bytes; do not rely on it.
     assert _reserialised(real_webhook["body"], separators=(",", ":")) == real_webhook["body"]
 
 
@@ -359,7 +366,8 @@ B64_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/
 def test_any_mutation_is_rejected(
     rsa_key: Any, ts: str, nonce: str, body: bytes, data: st.DataObject
 ) -> None:
-    # RELIABILITY b.6 #35: 0 false accepts; and the unmutated original is always accepted.
+    # docs/reliability.md#35-signature-fuzz: 0 false accepts; and the unmutated original is always
+    # accepted.
     signature = _signed(rsa_key, ts, nonce, body)
     good = {"timestamp": ts, "nonce": nonce, "body": body, "signature": signature}
     verify_signature(public_key_pem=rsa_key.pem, **good)
@@ -421,7 +429,7 @@ def test_parse_real_pay_success(real_webhook: dict[str, Any]) -> None:
         "amount": Decimal("0.03869345"),
         "price": Decimal("92.52211938"),
     }
-    # REFERENCE 2.2: amount x price = the order amount (to the cent)
+    # docs/binance-pay.md#query-order: amount x price = the order amount (to the cent)
     assert (instruction["amount"] * instruction["price"]).quantize(Decimal("0.01")) == Decimal(
         "3.58"
     )

@@ -1,4 +1,5 @@
-"""Fault injection on one machine (RELIABILITY b.3): private servers, live processes, paced load.
+"""Fault injection on one machine (docs/reliability.md#b3-durability): private servers, live
+processes, paced load.
 
 Everything a fault test breaks is its own: a redis-server or a PostgreSQL cluster started by the
 test on a spare loopback port (never the shared ones on 5432/6379), and paysvc processes (gunicorn,
@@ -453,7 +454,8 @@ def signer() -> Signer:
 
 @pytest.fixture(scope="session")
 def cert_stub(signer: Signer) -> Iterator[str]:
-    """Query Certificates (REFERENCE 2.6) serving ``signer``'s key; its base URL."""
+    """Query Certificates (docs/binance-pay.md#query-certificates) serving ``signer``'s key; its
+    base URL."""
     payload = json.dumps(
         {
             "status": "SUCCESS",

@@ -1,5 +1,6 @@
-"""The broker fails: down while webhooks arrive (RELIABILITY b.3 #18), restarted empty with tasks
-queued (#19), and publishing impossible after the commit (#23).
+"""The broker fails: down while webhooks arrive (docs/reliability.md#18-broker-down), restarted
+empty with tasks queued (docs/reliability.md#19-broker-data-loss), and publishing impossible after
+the commit (docs/reliability.md#23-crash-before-publish).
 
 A private redis-server is the broker (db 0) and the cache (db 1) of a live paysvc: gunicorn
 (2 gthread workers), a prefork worker (concurrency 2) and beat running the sweeper every 2 s.
@@ -43,9 +44,9 @@ GRACE = RECEIVED_GRACE.total_seconds()
 def test_broker_down_while_webhooks_arrive_loses_nothing_and_does_not_slow_the_answer(
     stack_env, processes, private_redis, signer
 ):
-    """#18 scaled: 300 webhooks at 50/s; Redis (broker and cache) crashes 1 s in, while the
-    worker holds a task, stays down 5 s, then restarts empty. Every delivery is answered 200
-    SUCCESS and stored; p99 while it is down < 1 s; all 300 processed once.
+    """docs/reliability.md#18-broker-down, scaled: 300 webhooks at 50/s; Redis (broker and cache)
+    crashes 1 s in, while the worker holds a task, stays down 5 s, then restarts empty. Every
+    delivery is answered 200 SUCCESS and stored; p99 while it is down < 1 s; all 300 processed once.
 
     Celery 5.7/kombu 5.7 (Redis transport) make the worker exit ("Unrecoverable error:
     AttributeError: 'NoneType' object has no attribute 'hostname'", from restoring its unacked
@@ -103,11 +104,12 @@ def test_broker_down_while_webhooks_arrive_loses_nothing_and_does_not_slow_the_a
 
 
 def test_a_hung_redis_does_not_hold_up_the_answer(stack_env, processes, private_redis, signer):
-    """#18 with the other way Redis fails (#25): it hangs (SIGSTOP: connections are accepted,
-    nothing is answered) for 5 s while 300 webhooks arrive at 50/s. Redis is the broker and the
-    cache (nonce store) as in production: each pays one socket timeout, then pauses. p99 while
-    it hangs < 1 s; every delivery 200 and processed once (a publish that timed out may still
-    have been queued, and the sweeper enqueues it again: the second run changes nothing)."""
+    """docs/reliability.md#18-broker-down with the other way Redis fails
+    (docs/reliability.md#25-broker-flapping): it hangs (SIGSTOP: connections are accepted, nothing
+    is answered) for 5 s while 300 webhooks arrive at 50/s. Redis is the broker and the cache (nonce
+    store) as in production: each pays one socket timeout, then pauses. p99 while it hangs < 1 s;
+    every delivery 200 and processed once (a publish that timed out may still have been queued, and
+    the sweeper enqueues it again: the second run changes nothing)."""
     n, rate, hang_at, hang_for = 300, 50.0, 1.0, 5.0
     orders = make_orders(n)
     ids = [o.pk for o in orders]
@@ -147,7 +149,8 @@ def test_a_hung_redis_does_not_hold_up_the_answer(stack_env, processes, private_
     assert [(a.status, a.body) for a in answers] == [(200, SUCCESS)] * n, _statuses(answers)
     assert len(during) >= 200
     assert p99([a.seconds for a in during]) < 1.0
-    assert max(a.seconds for a in answers) < 2.0  # #25: no webhook request > 2 s
+    # docs/reliability.md#25-broker-flapping: no webhook request > 2 s
+    assert max(a.seconds for a in answers) < 2.0
     assert drained is not None, (counts, processes.tail())
     assert_exactly_once(ids, counts, processes.tail)
 
@@ -155,9 +158,9 @@ def test_a_hung_redis_does_not_hold_up_the_answer(stack_env, processes, private_
 def test_redis_restarted_empty_with_tasks_queued_the_sweeper_re_enqueues_them(
     stack_env, processes, private_redis, signer
 ):
-    """#19 scaled: 200 tasks queued while no worker runs; FLUSHALL; then a worker and beat start:
-    the sweeper enqueues all 200 again within 2 of its intervals once they are due, and all are
-    processed once."""
+    """docs/reliability.md#19-broker-data-loss, scaled: 200 tasks queued while no worker runs;
+    FLUSHALL; then a worker and beat start: the sweeper enqueues all 200 again within 2 of its
+    intervals once they are due, and all are processed once."""
     n = 200
     orders = make_orders(n)
     ids = [o.pk for o in orders]
@@ -203,10 +206,10 @@ def test_redis_restarted_empty_with_tasks_queued_the_sweeper_re_enqueues_them(
 def test_events_committed_but_never_published_are_processed_by_the_sweeper(
     stack_env, processes, private_redis, signer
 ):
-    """#23: the web process cannot publish at all (its broker is a closed port), as if it died
-    between the commit and the on_commit publish. Every event is stored (200 SUCCESS) and none
-    is processed before the sweeper's grace; the sweeper gets each one processed within 2 of
-    its intervals after that."""
+    """docs/reliability.md#23-crash-before-publish: the web process cannot publish at all (its
+    broker is a closed port), as if it died between the commit and the on_commit publish. Every
+    event is stored (200 SUCCESS) and none is processed before the sweeper's grace; the sweeper gets
+    each one processed within 2 of its intervals after that."""
     n = 100
     orders = make_orders(n)
     ids = [o.pk for o in orders]

@@ -1,4 +1,4 @@
-"""The database goes down while webhooks arrive (RELIABILITY b.3 #20, scaled).
+"""The database goes down while webhooks arrive (docs/reliability.md#20-database-down, scaled).
 
 paysvc runs on a private PostgreSQL cluster (initdb on a spare port) with a private Redis; the
 sandbox is Binance: it creates the orders, is paid for them one after the other, and delivers

@@ -1,4 +1,5 @@
-"""Celery workers killed mid-task (RELIABILITY b.3 #21, #22).
+"""Celery workers killed mid-task (docs/reliability.md#21-worker-killed-mid-task,
+docs/reliability.md#22-worker-container-killed).
 
 A real prefork worker (concurrency 2; acks_late, reject_on_worker_lost and prefetch 1 come from
 the settings) works through a backlog of webhook events (600, resp. 300) on a private Redis; the
@@ -44,9 +45,10 @@ RATE = 300.0  # faster than the worker: a backlog builds, both pool processes st
 def test_a_pool_process_killed_mid_task_is_redelivered_at_once_and_applied_once(
     stack_env, processes, private_redis, signer
 ):
-    """#21: SIGKILL pool processes while they work (until one dies with a task in hand). No
-    sweeper runs here, and Redis would redeliver only after 3600 s: everything is recovered by
-    reject_on_worker_lost (the task is requeued when its process is lost).
+    """docs/reliability.md#21-worker-killed-mid-task: SIGKILL pool processes while they work (until
+    one dies with a task in hand). No sweeper runs here, and Redis would redeliver only after
+    3600 s: everything is recovered by reject_on_worker_lost (the task is requeued when its process
+    is lost).
 
     A payment is claimed, applied and recorded in one transaction (webhooks/services/
     processing.py), so a process killed inside it leaves nothing committed: the event is still
@@ -106,11 +108,12 @@ def _tasks_lost(worker: Proc) -> int:
 def test_the_whole_worker_killed_mid_task_is_recovered_by_the_sweeper_and_applied_once(
     stack_env, processes, private_redis, signer
 ):
-    """#22: SIGKILL the worker's whole process group while it works; start a new worker. The
-    queued tasks are the new worker's; those the dead one held stay in Redis's ``unacked``
-    (visibility timeout 3600 s), or are lost outright if it died between BRPOP and recording
-    them, and their events wait until beat's sweeper enqueues them again. Then the old messages
-    are handed back as the visibility timeout would do an hour later: they change nothing."""
+    """docs/reliability.md#22-worker-container-killed: SIGKILL the worker's whole process group
+    while it works; start a new worker. The queued tasks are the new worker's; those the dead one
+    held stay in Redis's ``unacked`` (visibility timeout 3600 s), or are lost outright if it died
+    between BRPOP and recording them, and their events wait until beat's sweeper enqueues them
+    again. Then the old messages are handed back as the visibility timeout would do an hour later:
+    they change nothing."""
     orders = make_orders(N)
     ids = [o.pk for o in orders]
     env = stack_env()

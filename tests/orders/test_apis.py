@@ -213,9 +213,9 @@ def test_a_timeout_answers_within_ten_seconds_with_an_unknown_outcome(merchant, 
 # -- idempotency ----------------------------------------------------------------------------------
 @pytest.mark.django_db(transaction=True)
 def test_fifty_concurrent_requests_with_one_idempotency_key_make_one_order(sandbox):
-    """RELIABILITY #34 (scaled): while the first request runs, the others are answered 409
-    request_in_progress at once (no thread waits for another); each client sends again after
-    Retry-After and gets the first answer replayed."""
+    """docs/reliability.md#34-create-idempotency (scaled): while the first request runs, the others
+    are answered 409 request_in_progress at once (no thread waits for another); each client sends
+    again after Retry-After and gets the first answer replayed."""
     _key, raw = api_key_factory()
     body = order_body()
 

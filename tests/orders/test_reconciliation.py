@@ -1,4 +1,5 @@
-"""Reconciliation (RELIABILITY b.4): polling Binance finds what webhooks did not say.
+"""Reconciliation (docs/reliability.md#b4-reconciliation): polling Binance finds what webhooks did
+not say.
 
 Most tests run against the live sandbox, whose webhooks go nowhere here (no webhook URL), which
 is exactly "all webhooks lost".
@@ -111,7 +112,8 @@ pytest_live = pytest.mark.live
 
 @pytest_live
 def test_paid_orders_whose_webhooks_never_came_are_found_by_polling(sandbox, grace):
-    """RELIABILITY b.4 #29 (the sandbox has nowhere to send webhooks: 100 % dropped)."""
+    """docs/reliability.md#29-all-webhooks-dropped (the sandbox has nowhere to send webhooks: 100 %
+    dropped)."""
     client = merchant_api()
     trade_nos = [api_order(client)["merchantTradeNo"] for _ in range(5)]
     for trade_no in trade_nos:
@@ -129,7 +131,8 @@ def test_paid_orders_whose_webhooks_never_came_are_found_by_polling(sandbox, gra
 
 @pytest_live
 def test_an_order_binance_still_reports_open_past_expiry_and_grace_ends_expired(sandbox, grace):
-    """RELIABILITY b.4 #30: never paid -> EXPIRED by expiry + grace, with the reason."""
+    """docs/reliability.md#30-never-paid-orders: never paid -> EXPIRED by expiry + grace, with the
+    reason."""
     order = Order.objects.get(merchant_trade_no=api_order(merchant_api())["merchantTradeNo"])
     Order.objects.filter(pk=order.pk).update(expire_time=timezone.now() - dt.timedelta(minutes=5))
 

@@ -41,7 +41,7 @@ def paid_order(sandbox, amount: str = "10") -> Order:
 
 def test_the_last_refund_attempt_must_refund_everything_that_remains(sandbox):
     # Binance: 10 refunds per order; when remainingAttempts is 1, the next refund ignores the
-    # requested amount and refunds everything remaining (REFERENCE 2.4).
+    # requested amount and refunds everything remaining (docs/binance-pay.md#refund-order).
     order = paid_order(sandbox)
     assert order.status == OrderStatus.PAID
     for _ in range(9):

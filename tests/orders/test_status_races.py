@@ -1,4 +1,6 @@
-"""Order status under every ordering of its inputs (RELIABILITY b.2 #12, #13, #16, #17).
+"""Order status under every ordering of its inputs (docs/reliability.md#12-closed-after-paid,
+docs/reliability.md#13-paid-after-close, docs/reliability.md#16-racing-writers,
+docs/reliability.md#17-state-machine).
 
 A Hypothesis state machine drives one order through create answers, webhooks, polls, duplicates
 and reordering; and threads race a webhook, a poll and a staff close on one order. Invariants:
@@ -6,7 +8,7 @@ status never moves backwards, amount and currency never change, at most one fulf
 transition into PAID/PAID_AFTER_CLOSE), and a payment is never lost.
 
 `PAYSVC_STATE_MACHINE_EXAMPLES` and `PAYSVC_RACE_ROUNDS` raise the counts (10,000 and 1,000 are
-the RELIABILITY figures; the suite runs fewer to stay quick).
+the figures of docs/reliability.md#summary; the suite runs fewer to stay quick).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""orders.validation: every Binance Create Order v2 rule (seed 004) is checked before any call.
+"""orders.validation: every Binance Create Order v2 rule (docs/binance-pay.md#create-order) is
+checked before any call.
 
 Each rule has a refused value (asserting the dotted error path and that the message names the
 rule) and an accepted value. The base body is the Binance docs' own crypto sample.
@@ -38,7 +39,7 @@ DAY = 24 * 3600 * 1000
 DELETE = object()  # marker: remove the key
 ABSENT = object()  # marker: the key is not in validated_data
 
-# Seed 004, "Sample Request Body", verbatim.
+# docs/binance-pay.md#create-order, "Sample Request Body", verbatim.
 CRYPTO_SAMPLE = """{
 "env": {
 "terminalType": "APP"
@@ -158,7 +159,7 @@ BAD_FIELDS = [
     bad({"env.cookieId": "c" * 257}, "env.cookieId", "must be at most 256 characters"),
     bad({"env.cookieId": "a b"}, "env.cookieId", "visible ASCII"),
     bad({"env.userAgent": "Mozilla"}, "env.userAgent", "unknown field"),
-    # merchantTradeNo: string(32], letter or digit (seed 004)
+    # merchantTradeNo: string(32], letter or digit (docs/binance-pay.md#create-order)
     bad({"merchantTradeNo": "A" * 33}, "merchantTradeNo", "must be at most 32 characters"),
     bad(
         {"merchantTradeNo": "order-123"},

@@ -1,5 +1,5 @@
-"""RELIABILITY #44: `manage.py check --deploy --fail-level WARNING` exits 0 with compose's
-production environment, and the check is live (an insecure environment fails it)."""
+"""docs/reliability.md#44-check-deploy: `manage.py check --deploy --fail-level WARNING` exits 0 with
+compose's production environment, and the check is live (an insecure environment fails it)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""paysvc.netsafety: SSRF checks on URLs (no DNS) and on resolved addresses (RELIABILITY c.2)."""
+"""paysvc.netsafety: SSRF checks on URLs (no DNS) and on resolved addresses
+(docs/reliability.md#c2-merchant-api-bad-inputs)."""
 
 import ipaddress
 import socket
@@ -15,7 +16,8 @@ from paysvc.netsafety import (
     resolve_public_addresses,
 )
 
-# RELIABILITY c.2 "URLs" plus the usual encodings of the same targets. Every one is refused.
+# docs/reliability.md#c2-merchant-api-bad-inputs "URLs" plus the usual encodings of the same
+# targets. Every one is refused.
 SSRF_PAYLOADS = [
     "javascript:alert(1)",
     "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",

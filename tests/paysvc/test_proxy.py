@@ -178,8 +178,9 @@ def test_forwarded_headers_name_the_real_peer_and_scheme_whatever_the_client_cla
 
 
 def test_no_credential_reaches_the_access_logs(stack):
-    """RELIABILITY #46: an API key sent as Basic auth user name (`curl -u KEY:`), a Bearer key, a
-    session cookie and a token in the query string appear in neither access log."""
+    """docs/reliability.md#46-secret-leakage: an API key sent as Basic auth user name
+    (`curl -u KEY:`), a Bearer key, a session cookie and a token in the query string appear in
+    neither access log."""
     key = "psk_live_" + uuid.uuid4().hex + "basicauthkey0000000"
     bearer = "psk_live_" + uuid.uuid4().hex + "bearerkey0000000000"
     cookie, query_token = uuid.uuid4().hex, uuid.uuid4().hex

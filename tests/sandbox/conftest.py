@@ -29,7 +29,8 @@ from sandbox.app import create_app
 from sandbox.config import SandboxConfig
 
 REPO = Path(__file__).resolve().parents[2]
-# Copies of shared/binance-pay/vectors/ (tests/test_vectors_copy.py keeps them identical).
+# Copies of the test vectors (docs/binance-pay.md#test-vectors; tests/test_vectors_copy.py keeps
+# them identical).
 FIXTURES = REPO / "tests" / "fixtures" / "vectors"
 API_KEY = "a" * 20 + "testapikey0123456789" + "b" * 24
 SECRET = "testsecret-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJKLMN"

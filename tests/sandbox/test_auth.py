@@ -1,4 +1,8 @@
-"""Request authentication and gateway behaviour (REFERENCE 1.2-1.8, 5), in process."""
+"""Request authentication and gateway behaviour (docs/binance-pay.md#request-headers,
+docs/binance-pay.md#nonce, docs/binance-pay.md#timestamp-window,
+docs/binance-pay.md#request-signing, docs/binance-pay.md#signing-example,
+docs/binance-pay.md#response-envelope, docs/binance-pay.md#result-codes,
+docs/binance-pay.md#sandbox-choices), in process."""
 
 from __future__ import annotations
 

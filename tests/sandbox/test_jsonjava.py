@@ -1,4 +1,5 @@
-"""Java BigDecimal.toString() rendering and the webhook body shape (REFERENCE 3.4)."""
+"""Java BigDecimal.toString() rendering and the webhook body shape
+(docs/binance-pay.md#webhook-envelope)."""
 
 from __future__ import annotations
 

@@ -26,7 +26,8 @@ def certificates(live: LiveSandbox) -> dict[str, str]:
 
 
 def verify(hit: dict[str, Any], certs: dict[str, str]) -> dict[str, Any]:
-    """Verify a delivery the way a merchant must (REFERENCE 3.3); return the parsed body."""
+    """Verify a delivery the way a merchant must (docs/binance-pay.md#webhook-signature); return the
+    parsed body."""
     headers = hit["headers"]
     pem = certs[headers["BinancePay-Certificate-SN"]]
     key = serialization.load_pem_public_key(pem.encode())

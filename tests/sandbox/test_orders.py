@@ -1,4 +1,6 @@
-"""Order lifecycle through the Binance API and the control API, in process (REFERENCE 2.1-2.3)."""
+"""Order lifecycle through the Binance API and the control API, in process
+(docs/binance-pay.md#create-order, docs/binance-pay.md#query-order,
+docs/binance-pay.md#close-order)."""
 
 from __future__ import annotations
 
@@ -38,7 +40,8 @@ def test_create_order_response_shape(sbx: InProcess) -> None:
     ]
     assert re.fullmatch(r"[1-9]\d{17}", data["prepayId"])
     assert data["terminalType"] == "WEB"
-    assert data["expireTime"] == sbx.clock.now + HOUR  # default 1 h (REFERENCE 2.1)
+    # default 1 h (docs/binance-pay.md#create-order)
+    assert data["expireTime"] == sbx.clock.now + HOUR
     assert data["totalFee"] == "25.17" and data["currency"] == "USDT"
     assert re.fullmatch(r"http://sandbox\.test/en/checkout/[0-9a-f]{32}", data["checkoutUrl"])
     assert re.fullmatch(r"http://sandbox\.test/qr/dplk[0-9a-f]{32}", data["qrContent"])

@@ -102,7 +102,8 @@ def test_pay_then_refund_matches_v2(sbx: InProcess) -> None:
         ("PAY", "PAY_SUCCESS"),
         ("PAY_REFUND", "REFUND_SUCCESS"),
     ]
-    # the order's webhookUrl serves PAY; the refund request had none of its own (REFERENCE 2.4)
+    # the order's webhookUrl serves PAY; the refund request had none of its own
+    # (docs/binance-pay.md#refund-order)
     assert [w["url"] for w in three] == ["https://merchant.test/binance", None]
     assert masked(three) == masked(two)
     assert three[0]["data"]["productName"] == "Ice Cream"  # from goodsDetails[0]

@@ -1,4 +1,5 @@
-"""Refund rules (REFERENCE 2.4, 2.5, 3.8), in process with SANDBOX_REFUND_AUTO=manual."""
+"""Refund rules (docs/binance-pay.md#refund-order, docs/binance-pay.md#query-refund,
+docs/binance-pay.md#refund-data), in process with SANDBOX_REFUND_AUTO=manual."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Create Order v2 and the other request schemas (seed 004, seed 002, REFERENCE 2.x)."""
+"""Create Order v2 and the other request schemas (docs/binance-pay.md#create-order,
+docs/binance-pay.md#share-account-id, docs/binance-pay.md#endpoints)."""
 
 from __future__ import annotations
 
@@ -169,7 +170,7 @@ def test_fiat_order_converts_at_the_fixed_rate(sbx: InProcess) -> None:
     payload = order_payload(fiatAmount=100, fiatCurrency="HKD")
     del payload["currency"], payload["orderAmount"]
     answer = sbx.call("/v2/order", payload)
-    assert "errorMessage" not in answer  # REFERENCE 2.1 fiat sample omits it
+    assert "errorMessage" not in answer  # the fiat sample of docs/binance-pay.md#create-order
     data = answer["data"]
     assert list(data)[:4] == ["currency", "totalFee", "fiatCurrency", "fiatAmount"]
     assert data["currency"] == "USDT"

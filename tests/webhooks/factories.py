@@ -1,5 +1,6 @@
 """Factories for webhook tests: orders stored as paysvc stores them, and Binance-signed webhook
-deliveries (bodies in Binance's byte-level shape, REFERENCE 3.4; headers REFERENCE 3.2)."""
+deliveries (bodies in Binance's byte-level shape, docs/binance-pay.md#webhook-envelope; headers
+docs/binance-pay.md#webhook-headers)."""
 
 from __future__ import annotations
 
@@ -83,7 +84,8 @@ def refund_body(
     order_amount: str = "25.17000000",
     status: str = "REFUND_SUCCESS",
 ) -> bytes:
-    """A PAY_REFUND notification: bizId is the order's prepayId (REFERENCE 3.6, 3.8)."""
+    """A PAY_REFUND notification: bizId is the order's prepayId
+    (docs/binance-pay.md#biztype-and-bizstatus, docs/binance-pay.md#refund-data)."""
     data = _compact(
         {
             "merchantTradeNo": merchant_trade_no,
@@ -117,7 +119,8 @@ def share_body(*, request_id: str, share_id: str, user_binance_id: str = "100103
 
 @dataclass(frozen=True)
 class Signer:
-    """Binance's side of REFERENCE 3.3: sign ``ts LF nonce LF body LF`` with RSA/SHA-256."""
+    """Binance's side of docs/binance-pay.md#webhook-signature: sign ``ts LF nonce LF body LF`` with
+    RSA/SHA-256."""
 
     key: rsa.RSAPrivateKey
     pem: str

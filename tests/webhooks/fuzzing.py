@@ -4,9 +4,9 @@
 Bodies are written by hand rather than by ``json.dumps`` so that they can hold what a
 serialiser never produces: duplicate keys, raw number literals (``1e309``, ``NaN``, 400-digit
 integers), lone surrogates and NUL (escaped, or written raw as invalid UTF-8), deep nesting,
-truncation, a BOM, UTF-16. Most bodies start from a plausible Binance envelope (REFERENCE 3.4)
-and mutate one or more parts of it, so that they get past the envelope's first checks and reach
-the deeper ones; the rest are arbitrary JSON or arbitrary bytes.
+truncation, a BOM, UTF-16. Most bodies start from a plausible Binance envelope
+(docs/binance-pay.md#webhook-envelope) and mutate one or more parts of it, so that they get past the
+envelope's first checks and reach the deeper ones; the rest are arbitrary JSON or arbitrary bytes.
 """
 
 from __future__ import annotations
@@ -214,7 +214,8 @@ def refund_data(draw: st.DrawFn, plan: Plan) -> Obj:
             "duplicateRequest": maybe(draw, st.sampled_from(["Y", "N"]), plan),
         }
     )
-    # Real payloads nest refundInfo as an object; the docs call it a string (REFERENCE 3.8).
+    # Real payloads nest refundInfo as an object; the docs call it a string
+    # (docs/binance-pay.md#refund-data).
     refund_info = draw(st.one_of(st.just(info), st.just(dump(info)), any_value))
     fields = {
         "merchantTradeNo": maybe(
@@ -229,8 +230,8 @@ def refund_data(draw: st.DrawFn, plan: Plan) -> Obj:
 
 @st.composite
 def data_values(draw: st.DrawFn, biz_type: Any, plan: Plan) -> Any:
-    """``data``: mostly a JSON string holding an object (REFERENCE 3.4), else an object, a string
-    that is not JSON or holds a scalar, or anything."""
+    """``data``: mostly a JSON string holding an object (docs/binance-pay.md#webhook-envelope), else
+    an object, a string that is not JSON or holds a scalar, or anything."""
     payload = draw(refund_data(plan) if biz_type == "PAY_REFUND" else pay_data(plan))
     ascii_only = draw(st.booleans())
     if draw(st.floats(0, 1)) >= plan.rate:

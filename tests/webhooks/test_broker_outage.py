@@ -1,5 +1,5 @@
-"""The receiver does not wait for the broker (RELIABILITY b.3 #18, one machine): a private
-redis-server is the broker; it is stalled (SIGSTOP: connections hang) and then stopped."""
+"""The receiver does not wait for the broker (docs/reliability.md#18-broker-down, one machine): a
+private redis-server is the broker; it is stalled (SIGSTOP: connections hang) and then stopped."""
 
 from __future__ import annotations
 

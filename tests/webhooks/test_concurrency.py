@@ -1,6 +1,7 @@
-"""Processing races inside one process (RELIABILITY b.2 #10): threads process the same events at
-once (a redelivered task and the sweeper's copy running together). Concurrent *deliveries* are
-tested over real HTTP against gunicorn in tests/webhooks/test_live.py."""
+"""Processing races inside one process (docs/reliability.md#10-concurrent-duplicates): threads
+process the same events at once (a redelivered task and the sweeper's copy running together).
+Concurrent *deliveries* are tested over real HTTP against gunicorn in
+tests/webhooks/test_live.py."""
 
 from __future__ import annotations
 

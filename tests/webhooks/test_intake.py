@@ -1,5 +1,6 @@
-"""The receiver (RELIABILITY b.1): what is accepted, what is refused, and that a refusal stores
-nothing. Deliveries go through Django's full middleware stack; the broker is a recorder."""
+"""The receiver (docs/reliability.md#b1-authenticity): what is accepted, what is refused, and that a
+refusal stores nothing. Deliveries go through Django's full middleware stack; the broker is a
+recorder."""
 
 from __future__ import annotations
 
@@ -43,7 +44,8 @@ def fail_reason(response: Any) -> str:
 def test_the_real_production_webhook_is_accepted_and_pays_its_order(
     real_vector, pinned_clock, post, broker, certs_endpoint
 ):
-    """RELIABILITY b.1 #1, with Binance's own signature and key (REFERENCE 3.3)."""
+    """docs/reliability.md#1-valid-delivery, with Binance's own signature and key
+    (docs/binance-pay.md#webhook-signature)."""
     cert = real_vector["certificate"]
     headers = {k: v for k, v in real_vector["headers"].items() if k != "Content-Type"}
     certs_endpoint.served = []
@@ -106,8 +108,8 @@ def test_an_unknown_biz_type_is_stored_acknowledged_and_ignored(signer, post, ce
 
 
 def test_two_partial_refunds_of_one_order_are_two_events(signer, post, certs_endpoint):
-    """bizId of PAY_REFUND is the order's prepayId (REFERENCE 3.6): refundRequestId tells them
-    apart."""
+    """bizId of PAY_REFUND is the order's prepayId (docs/binance-pay.md#biztype-and-bizstatus):
+    refundRequestId tells them apart."""
     bodies = [
         refund_body(merchant_trade_no="m1", prepay_id="123289163323899904", refund_request_id=r)
         for r in ("refund-a", "refund-b")
@@ -125,7 +127,8 @@ def test_two_partial_refunds_of_one_order_are_two_events(signer, post, certs_end
 
 # -- replays and duplicates ------------------------------------------------------------------------
 def test_an_exact_replay_100_times_has_one_effect(signer, post, broker, certs_endpoint):
-    """RELIABILITY b.1 #3: 100 x the same bytes and headers -> 100 x SUCCESS, 1 row, 1 PAID."""
+    """docs/reliability.md#3-exact-replay: 100 x the same bytes and headers -> 100 x SUCCESS, 1 row,
+    1 PAID."""
     order = OrderFactory()
     body = pay_body(order)
     headers = signer.headers(body)
@@ -142,7 +145,8 @@ def test_an_exact_replay_100_times_has_one_effect(signer, post, broker, certs_en
 def test_the_same_event_resent_with_a_new_nonce_and_timestamp_is_one_event(
     signer, post, certs_endpoint
 ):
-    """RELIABILITY b.1 #11: Binance's retry style, dedupe on (bizType, bizIdStr, bizStatus)."""
+    """docs/reliability.md#11-binance-style-retry: Binance's retry style, dedupe on (bizType,
+    bizIdStr, bizStatus)."""
     order = OrderFactory()
     body = pay_body(order)
     now = clock.now_ms()
@@ -161,7 +165,8 @@ def test_the_same_event_resent_with_a_new_nonce_and_timestamp_is_one_event(
 def test_timestamps_outside_the_window_are_refused(
     signer, post, certs_endpoint, offset_seconds, accepted
 ):
-    """RELIABILITY b.1 #4 with BINANCE_PAY_WEBHOOK_TOLERANCE_SECONDS = 300."""
+    """docs/reliability.md#4-stale-and-future-timestamps with
+    BINANCE_PAY_WEBHOOK_TOLERANCE_SECONDS = 300."""
     body = pay_body()
 
     response = post(body, signer.headers(body, timestamp=clock.now_ms() + offset_seconds * 1000))
@@ -174,7 +179,8 @@ def test_timestamps_outside_the_window_are_refused(
 
 
 def test_a_nonce_reused_with_another_body_is_refused(signer, post, certs_endpoint):
-    """RELIABILITY b.1 #5: both deliveries validly signed, the second reuses the nonce."""
+    """docs/reliability.md#5-nonce-store: both deliveries validly signed, the second reuses the
+    nonce."""
     nonce = new_nonce()
     first_body, second_body = pay_body(), pay_body()
 
@@ -209,7 +215,8 @@ def test_the_nonce_is_remembered_for_twice_the_window(signer, post, certs_endpoi
 def test_an_unknown_serial_triggers_one_refetch_and_a_rotated_key_is_accepted(
     signer, other_signer, post, certs_endpoint
 ):
-    """REFERENCE 4.14: Binance rotated its key; the new serial is fetched once, then cached."""
+    """docs/binance-pay.md#gotcha-certificate-rotation: Binance rotated its key; the new serial is
+    fetched once, then cached."""
     certs_endpoint.served = [signer, other_signer]
     bodies = [pay_body() for _ in range(3)]
 
@@ -220,7 +227,8 @@ def test_an_unknown_serial_triggers_one_refetch_and_a_rotated_key_is_accepted(
 
 
 def test_ten_thousand_random_serials_cost_one_certificates_call(signer, certs_endpoint):
-    """RELIABILITY b.1 #6: a refresh-amplification flood; <= 1 call per refetch interval."""
+    """docs/reliability.md#6-unknown-serial-flood: a refresh-amplification flood; <= 1 call per
+    refetch interval."""
     body = pay_body()
     factory = RequestFactory()
     statuses = set()
@@ -241,7 +249,8 @@ def test_ten_thousand_random_serials_cost_one_certificates_call(signer, certs_en
 def test_certificates_endpoint_down_with_a_new_serial_is_503_then_accepted_after_recovery(
     signer, other_signer, post, certs_endpoint, settings
 ):
-    """RELIABILITY b.1 #7: 5xx (Binance retries), nothing stored; accepted once it is back."""
+    """docs/reliability.md#7-certificates-endpoint-down: 5xx (Binance retries), nothing stored;
+    accepted once it is back."""
     settings.BINANCE_PAY_CERT_REFETCH_SECONDS = 1
     certs_endpoint.served = [signer, other_signer]
     certs_endpoint.down = True
@@ -478,7 +487,8 @@ def test_a_signature_is_never_logged(signer, post, certs_endpoint, caplog):
 # -- the forged catalogue --------------------------------------------------------------------------
 def forged_catalogue(signer, other_signer, order: Order) -> list[tuple[str, bytes, dict, dict]]:
     """(label, body, headers, post options) for >= 1,000 deliveries that must all be refused
-    (RELIABILITY b.1 #2 and the c.1 catalogue)."""
+    (docs/reliability.md#2-forged-deliveries and the catalogue of
+    docs/reliability.md#c1-webhook-bad-inputs)."""
     body = pay_body(order)
     good = signer.headers(body)
     ts, nonce, sig = (
@@ -602,8 +612,8 @@ def _pkcs1() -> tuple[Any, Any]:
 def test_a_thousand_forged_deliveries_are_all_refused_and_nothing_is_stored(
     signer, other_signer, post, broker, certs_endpoint
 ):
-    """RELIABILITY b.1 #2: 0 accepted, 0 rows, 0 state changes; every answer non-2xx; p99 of a
-    refusal < 50 ms."""
+    """docs/reliability.md#2-forged-deliveries: 0 accepted, 0 rows, 0 state changes; every answer
+    non-2xx; p99 of a refusal < 50 ms."""
     order = OrderFactory()
     catalogue = forged_catalogue(signer, other_signer, order)
     accepted, timings = [], []

@@ -1,4 +1,7 @@
-"""The webhook path end to end with real processes (RELIABILITY b.1 #7, b.2 #10 #14, b.4 #29 #30).
+"""The webhook path end to end with real processes
+(docs/reliability.md#7-certificates-endpoint-down, docs/reliability.md#10-concurrent-duplicates,
+docs/reliability.md#14-webhook-before-create-answer, docs/reliability.md#29-all-webhooks-dropped,
+docs/reliability.md#30-never-paid-orders).
 
 One stack per module: a sandbox that signs with our test key and posts its webhooks to a live
 paysvc under gunicorn, which stores them in the test database; a real Celery worker processes
@@ -182,8 +185,8 @@ def correlation_of(log: Path, message: str, trade_no: str) -> str:
 
 @pytest.mark.parametrize("version", ["v2", "v3"])
 def test_a_webhook_before_the_create_answer_wins_and_the_answer_keeps_it(stack, sandbox, version):
-    """RELIABILITY b.2 #14: Create Order held 3 s at the sandbox (already applied); the payment's
-    webhook arrives meanwhile."""
+    """docs/reliability.md#14-webhook-before-create-answer: Create Order held 3 s at the sandbox
+    (already applied); the payment's webhook arrives meanwhile."""
     client = merchant_api(version)
     trade_no = timezone.now().strftime("late%H%M%S%f")
     sandbox.fault(mode="delay", seconds=3, apply=True, path=f"/{version}/order")
@@ -218,9 +221,9 @@ def test_a_webhook_before_the_create_answer_wins_and_the_answer_keeps_it(stack, 
 
 
 def test_dropped_webhooks_and_unpaid_orders_are_settled_by_reconciliation(stack, sandbox, settings):
-    """RELIABILITY b.4 #29/#30 through beat's task and the worker: every webhook dropped; paid
-    orders end PAID, an expired one EXPIRED, one Binance still shows open past expiry + grace
-    EXPIRED too."""
+    """docs/reliability.md#29-all-webhooks-dropped, docs/reliability.md#30-never-paid-orders through
+    beat's task and the worker: every webhook dropped; paid orders end PAID, an expired one EXPIRED,
+    one Binance still shows open past expiry + grace EXPIRED too."""
     sandbox.control("POST", "/webhook-faults", {"mode": "drop", "count": 100})
     client = merchant_api()
     paid = [api_order(client)["merchantTradeNo"] for _ in range(10)]
@@ -249,7 +252,8 @@ def test_dropped_webhooks_and_unpaid_orders_are_settled_by_reconciliation(stack,
 
 
 def test_ten_concurrent_copies_of_each_of_100_payments_pay_each_order_once(stack, sandbox, signer):
-    """RELIABILITY b.2 #10: 1,000 deliveries from 50 threads over HTTP; 0 5xx; 100 effects."""
+    """docs/reliability.md#10-concurrent-duplicates: 1,000 deliveries from 50 threads over HTTP; 0
+    5xx; 100 effects."""
     orders = [OrderFactory() for _ in range(100)]
     deliveries = []
     for order in orders:
@@ -286,8 +290,9 @@ def test_ten_concurrent_copies_of_each_of_100_payments_pay_each_order_once(stack
 def test_a_new_key_while_the_certificates_endpoint_is_down_is_retried_until_accepted(
     stack, sandbox
 ):
-    """RELIABILITY b.1 #7: Binance rotates its key while its /certificates is down: 5xx (Binance
-    retries), nothing stored; accepted after recovery. The refetch interval here is 1 s."""
+    """docs/reliability.md#7-certificates-endpoint-down: Binance rotates its key while its
+    /certificates is down: 5xx (Binance retries), nothing stored; accepted after recovery. The
+    refetch interval here is 1 s."""
     original = sandbox.control("GET", "/status")[1]["signingCertSerial"]
     status, rotated = sandbox.control("POST", "/certificates", {"activate": True, "bits": 2048})
     assert status == 200

@@ -1,5 +1,6 @@
-"""Processing stored events (RELIABILITY b.2): the handler table, ordering and races, orphans,
-failures recorded on the row, the sweeper. Events are stored through the real receiver."""
+"""Processing stored events (docs/reliability.md#b2-duplicates-and-races): the handler table,
+ordering and races, orphans, failures recorded on the row, the sweeper. Events are stored through
+the real receiver."""
 
 from __future__ import annotations
 
@@ -74,7 +75,7 @@ def test_pay_success_marks_the_order_paid_once_with_binance_facts(deliver):
 def test_an_amount_or_currency_mismatch_flags_the_order_and_never_pays_it(
     deliver, total_fee, currency
 ):
-    """RELIABILITY b.6 #47."""
+    """docs/reliability.md#47-amount-mismatch."""
     order = OrderFactory()
     event = deliver(pay_body(order, total_fee=total_fee, currency=currency))
 
@@ -89,7 +90,8 @@ def test_an_amount_or_currency_mismatch_flags_the_order_and_never_pays_it(
 
 
 def test_pay_closed_after_pay_success_leaves_the_order_paid(deliver, monkeypatch):
-    """RELIABILITY b.2 #12: no backward transition, and no need to ask Binance."""
+    """docs/reliability.md#12-closed-after-paid: no backward transition, and no need to ask
+    Binance."""
     monkeypatch.setattr(handlers, "order_sync", _must_not_be_called)
     order = OrderFactory()
     paid = deliver(pay_body(order))
@@ -105,7 +107,7 @@ def test_pay_closed_after_pay_success_leaves_the_order_paid(deliver, monkeypatch
 
 @pytest.mark.parametrize("closed_status", [OrderStatus.EXPIRED, OrderStatus.CANCELED])
 def test_pay_success_after_local_close_is_paid_after_close_and_flagged(deliver, closed_status):
-    """RELIABILITY b.2 #13: the money arrived; it is never dropped."""
+    """docs/reliability.md#13-paid-after-close: the money arrived; it is never dropped."""
     order = OrderFactory(status=closed_status)
     event = deliver(pay_body(order))
 
@@ -118,7 +120,8 @@ def test_pay_success_after_local_close_is_paid_after_close_and_flagged(deliver, 
 
 
 def test_a_webhook_before_create_returned_wins_and_the_create_answer_keeps_it(deliver):
-    """RELIABILITY b.2 #14 (unit level; tests/webhooks/test_live.py does it with processes)."""
+    """docs/reliability.md#14-webhook-before-create-answer (unit level; tests/webhooks/test_live.py
+    does it with processes)."""
     order = OrderFactory(
         prepay_id=None, total_fee=None, create_state=CreateState.PENDING, expire_time=None
     )
@@ -166,7 +169,8 @@ def test_a_fiat_order_whose_amount_is_not_known_yet_is_retried_not_failed(delive
 
 
 def test_an_unknown_merchant_trade_no_is_an_orphan_until_the_order_appears(deliver, broker):
-    """RELIABILITY b.2 #15: stored with 200, ORPHAN, retried by the sweeper, 0 dropped."""
+    """docs/reliability.md#15-unknown-merchanttradeno: stored with 200, ORPHAN, retried by the
+    sweeper, 0 dropped."""
     trade_no = uuid.uuid4().hex
     event = deliver(pay_body(merchant_trade_no=trade_no))
 

@@ -1,4 +1,5 @@
-"""What each Binance notification does, keyed by ``(bizType, bizStatus)`` (REFERENCE 3.6).
+"""What each Binance notification does, keyed by ``(bizType, bizStatus)``
+(docs/binance-pay.md#biztype-and-bizstatus).
 
 Every handler takes the stored event and its parsed envelope and returns an ``Outcome``; none
 writes the event row (webhooks.services.processing does). Handlers change orders only through the
@@ -95,8 +96,9 @@ def pay_success_locked(notification: WebhookNotification, order: Order | None) -
             "payment_info": jsonable(data.payment_info),
             "commission": data.commission,
             "paid_at": ms_to_datetime(data.transact_time),
-            # bizId of a PAY notification is the prepayId (REFERENCE 3.6): it may arrive before
-            # Create Order's answer does.
+            # bizId of a PAY notification is the prepayId
+            # (docs/binance-pay.md#biztype-and-bizstatus): it may arrive before Create Order's
+            # answer does.
             "prepay_id": notification.biz_id_str,
         },
     )

@@ -20,12 +20,13 @@ MAX_TRADE_NO_CHARS = 64
 
 
 def dedupe_key(notification: WebhookNotification, body: bytes) -> str:
-    """``bizType:bizIdStr:bizStatus`` (REFERENCE 4.11); for ``PAY_REFUND`` plus the refund's id.
+    """``bizType:bizIdStr:bizStatus`` (docs/binance-pay.md#gotcha-duplicates); for ``PAY_REFUND``
+    plus the refund's id.
 
-    A refund's bizId is the *order's* prepayId (REFERENCE 3.6), so without ``refundRequestId``
-    two partial refunds of one order would look like one event. A refund notification whose
-    refundRequestId cannot be read is keyed by its body instead: it is stored (and will fail
-    processing, visibly), and its exact replays still dedupe.
+    A refund's bizId is the *order's* prepayId (docs/binance-pay.md#biztype-and-bizstatus), so
+    without ``refundRequestId`` two partial refunds of one order would look like one event. A refund
+    notification whose refundRequestId cannot be read is keyed by its body instead: it is stored
+    (and will fail processing, visibly), and its exact replays still dedupe.
     """
     key = f"{notification.biz_type}:{notification.biz_id_str}:{notification.biz_status}"
     if notification.biz_type == "PAY_REFUND":

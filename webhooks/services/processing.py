@@ -2,8 +2,8 @@
 
 Safe to run twice, and concurrently: the claim skips final events under a row lock, handlers are
 idempotent (webhooks.services.handlers) and the outcome is written only while the row is still
-waiting. No transaction is open while a handler calls Binance (STYLE rule 6): the claim and the
-outcome are two short writes around it.
+waiting. No transaction is open while a handler calls Binance (docs/conventions.md#rule-6): the
+claim and the outcome are two short writes around it.
 
 Outcomes: processed, ignored (no handler for this bizType/bizStatus: stored, never an error),
 orphan (no matching order/refund/share yet: retried with backoff for a day, alert after 15 min),

@@ -1,4 +1,4 @@
-"""Re-enqueue stored events that are still waiting (RELIABILITY "a sweeper re-enqueues").
+"""Re-enqueue stored events that are still waiting (docs/reliability.md#enqueue-after-commit).
 
 ``transaction.on_commit`` is not durable: a process can die between commit and publish, the
 broker can be down (the intake does not wait for it) or lose its queue. So every ~30 s (beat) the
