@@ -233,8 +233,10 @@ def events_prune(*, now: dt.datetime | None = None, batch: int = PRUNE_BATCH) ->
         if not ids:
             break
         with transaction.atomic():
-            Event.objects.filter(pk__in=ids).delete()
-        deleted += len(ids)
+            _, per_model = Event.objects.filter(pk__in=ids).delete()
+        # What this run deleted, not what it selected: a concurrent run (two beats) may have
+        # deleted some of these rows first.
+        deleted += per_model.get(Event._meta.label, 0)
     if deleted:
         logger.info("events pruned", extra={"count": deleted, "olderThan": cutoff.isoformat()})
     return deleted
