@@ -11,15 +11,20 @@ openUserIds, unknown ids) and over task lists; without wrk, Python processes wit
 connections. Result codes are counted from paysvc's own call log. During the load, paid orders
 are inserted for fresh customers and the very next call for each must answer true.
 
+Beside it, in the same run and with the same gunicorn command line, the floor
+(bench/web3_floor.py): the same statement and answer from a bare WSGI function without Django.
+The load alternates paysvc, floor (BENCH_ROUNDS rounds, 2 by default); the summary gives the
+median of each figure, paysvc / floor, and a projection for 4 and 8 cores.
+
 The report also gives the CPU each answer cost (workers, database backends, Redis, load
-generator) and the throughput that makes on idle CPUs: figures taken on a busy machine stay
-comparable.
+generator, from /proc) and the throughput that makes on idle CPUs: figures taken on a busy
+machine stay comparable.
 
 Environment: BENCH_SECONDS (20), BENCH_CONNECTIONS (32), BENCH_WEB_CLASS (gthread),
-BENCH_WEB_WORKERS (2), BENCH_WEB_THREADS (4), BENCH_WRK_THREADS (1), BENCH_NO_WRK=1 (Python load
-generator), BENCH_PACED_RATE (50) and BENCH_PACED_SECONDS (10) for a second, steady phase,
-BENCH_CUSTOMERS (100000), BENCH_ORDERS (1000000), BENCH_RESEED=1 to seed a reused DATABASE_URL
-again.
+BENCH_WEB_WORKERS (2), BENCH_WEB_THREADS (4), BENCH_WRK_THREADS (1), BENCH_ROUNDS (2),
+BENCH_NO_WRK=1 (Python load generator), BENCH_PACED_RATE (50) and BENCH_PACED_SECONDS (10) for
+a second, steady phase, BENCH_CUSTOMERS (100000), BENCH_ORDERS (1000000), BENCH_RESEED=1 to seed
+a reused DATABASE_URL again.
 """
 
 from __future__ import annotations
@@ -64,6 +69,7 @@ ORDERS = int(os.environ.get("BENCH_ORDERS", "1000000"))
 PACED_RATE = float(os.environ.get("BENCH_PACED_RATE", "50"))
 PACED_SECONDS = float(os.environ.get("BENCH_PACED_SECONDS", "10"))
 FRESH_CHECKS = 20
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
 DB_NAME = "paysvc_bench_web3"
 PATH = "/web3/v1/task/completion"
 TASKS = ["pay_10_usdt", "pay_3_times", "share_id", "pay_50_bnb_q1"]
@@ -125,10 +131,19 @@ def seed(url: str) -> dict[str, Any]:
 
     started = time.monotonic()
     with psycopg.connect(psycopg_url(url), autocommit=True) as conn:
+        from clients.models import OrderApiVersion
+
+        app_cols, app_vals = fill_defaults(
+            conn,
+            "clients_clientapplication",
+            {"name", "default_notify_url", "notification_secret", "created_at", "is_active",
+             "order_api_version"},
+        )  # fmt: skip
         app_id = conn.execute(
-            "INSERT INTO clients_clientapplication (name, default_notify_url, "
-            "notification_secret, created_at, is_active) "
-            "VALUES ('bench-web3', '', 'x', now(), true) RETURNING id"
+            "INSERT INTO clients_clientapplication (name, default_notify_url, "  # noqa: S608
+            f"notification_secret, created_at, is_active, order_api_version{app_cols}) "
+            f"VALUES ('bench-web3', '', 'x', now(), true, %s{app_vals}) RETURNING id",
+            [OrderApiVersion.V3.value],
         ).fetchone()[0]
         given = {
             "application_id", "merchant_trade_no", "customer_ref", "status", "create_state",
@@ -253,16 +268,28 @@ SELECT %s, 'cust' || n, 'wallet', '0x' || lpad(to_hex(n), 40, '0'), 'BSC', now()
 
 
 def query_plan(url: str, app_id: int) -> list[str]:
-    """EXPLAIN ANALYZE of the completion statement for one customer (through the app's SQL)."""
+    """EXPLAIN (ANALYZE, BUFFERS) of the statement for one customer, as PostgreSQL runs it
+    inside ``paysvc_web3_facts``: prepared, with the generic plan; then the call itself."""
     import psycopg
 
-    from campaigns.selectors import completion_statement
+    from campaigns.selectors import completion_statement, inline_statement
 
-    sql, params = completion_statement(
+    sql, params = inline_statement(
         unified_id=wallet(42), application_ids=[app_id], with_shares=True
     )
+    numbers = iter(range(1, 10**4))
+    numbered = re.sub("%s", lambda _m: f"${next(numbers)}", sql)
+    call, call_params = completion_statement(
+        unified_id=wallet(42), application_ids=[app_id], with_shares=True, vendor="postgresql"
+    )
     with psycopg.connect(psycopg_url(url), autocommit=True) as conn:
-        rows = conn.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params).fetchall()
+        conn.execute("SET plan_cache_mode = force_generic_plan")
+        conn.execute(f"PREPARE facts AS {numbered}")
+        args = ", ".join(psycopg.sql.quote(p) for p in params)
+        rows = conn.execute(f"EXPLAIN (ANALYZE, BUFFERS) EXECUTE facts({args})").fetchall()
+        cursor = psycopg.ClientCursor(conn)
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {call}", call_params)
+        rows += [("-- the call, as paysvc sends it:",), *cursor.fetchall()]
     return [r[0] for r in rows]
 
 
@@ -520,11 +547,97 @@ def codes_from_call_log(log_dir: Path) -> tuple[dict[str, int], dict[str, float]
     return dict(counts), summary_ms(server_ms)
 
 
+def floor_env(app_id: int) -> dict[str, str]:
+    """What bench/web3_floor.py needs to send paysvc's statement: its text and status values."""
+    from campaigns.selectors import completion_statement
+
+    sql, params = completion_statement(
+        unified_id=wallet(1), application_ids=[app_id], with_shares=True, vendor="postgresql"
+    )
+    return {"BENCH_FLOOR_SQL": sql, "BENCH_FLOOR_STATUSES": json.dumps(params[3:6])}
+
+
+def same_answers(port: int, floor_port: int, paths: list[str], sample: int = 200) -> dict[str, Any]:
+    """Whether the floor answers what paysvc answers (it must do the same work)."""
+
+    def get(conn: http.client.HTTPConnection, path: str) -> Any:
+        conn.request("GET", path)
+        return json.loads(conn.getresponse().read())
+
+    a = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    b = http.client.HTTPConnection("127.0.0.1", floor_port, timeout=10)
+    differ = [p for p in paths[:sample] if get(a, p) != get(b, p)]
+    a.close()
+    b.close()
+    return {"compared": min(sample, len(paths)), "differ": len(differ), "first": differ[:3]}
+
+
+def saturate(
+    wrk: str | None, port: int, pid: int, url: str, paths: list[str], tmp: Path
+) -> dict[str, Any]:
+    """Closed-loop load on one server: throughput, latency and CPU per answer."""
+    meter = CpuMeter(pid, url)
+    load = (
+        run_wrk(wrk, port, paths, DURATION_S, tmp) if wrk else run_python(port, paths, DURATION_S)
+    )
+    load["cpu"] = meter.per_answer_ms(load["requests"])
+    load["load_average_after"] = os.getloadavg()
+    return load
+
+
+def _ms(value: Any) -> float:
+    """A wrk latency ("12.3ms", "1.2s", "850us") or a summary's p99_ms, in milliseconds."""
+    if isinstance(value, int | float):
+        return float(value)
+    number, unit = re.fullmatch(r"([\d.]+)(\w+)", value).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def headline(load: dict[str, Any]) -> dict[str, Any]:
+    latency = load["latency"]
+    return {
+        "qps": round(load["qps"], 1),
+        "p50_ms": _ms(latency.get("p50", latency.get("p50_ms"))),
+        "p99_ms": _ms(latency.get("p99", latency.get("p99_ms"))),
+        "cpu_ms_per_answer": load["cpu"]["server_cpu_ms_per_answer"],
+        "cpu_ms_per_answer_with_load_generator": load["cpu"]["total_cpu_ms_per_answer"],
+        "projected_answers_per_s": load["cpu"]["projected_answers_per_s"],
+    }
+
+
+def compare(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """Median of each figure over the rounds, for paysvc and the floor, and paysvc / floor."""
+    import statistics
+
+    out: dict[str, Any] = {}
+    for side in ("paysvc", "floor"):
+        figures = [headline(r[side]) for r in rounds]
+        out[side] = {
+            key: round(statistics.median(f[key] for f in figures), 3)
+            for key in ("qps", "p50_ms", "p99_ms", "cpu_ms_per_answer")
+        } | {
+            "projected_answers_per_s": {
+                cores: round(
+                    statistics.median(f["projected_answers_per_s"][cores] for f in figures)
+                )
+                for cores in figures[0]["projected_answers_per_s"]
+            }
+        }
+    out["ratio_paysvc_over_floor"] = {
+        "qps": round(out["paysvc"]["qps"] / out["floor"]["qps"], 3),
+        "cpu_ms_per_answer": round(
+            out["paysvc"]["cpu_ms_per_answer"] / out["floor"]["cpu_ms_per_answer"], 3
+        ),
+        "p99_ms": round(out["paysvc"]["p99_ms"] / out["floor"]["p99_ms"], 3),
+    }
+    return out
+
+
 def main() -> None:
     url, fresh = database_url()
     tmp = Path(tempfile.mkdtemp())
     log_dir = tmp / "web3-log"
-    port = free_port()
+    port, floor_port = free_port(), free_port()
     env = base_env(
         DJANGO_SECRET_KEY="bench-only-secret-key",  # noqa: S106 - throwaway bench value
         DATABASE_URL=url,
@@ -534,6 +647,8 @@ def main() -> None:
         # On, but high: the bench measures the limiter's cost, not its refusals.
         PAYSVC_WEB3_RATE_PER_IP="1000000/s",
         PAYSVC_WEB3_RATE_GLOBAL="1000000/s",
+        # No reconnects during the load: a backend that ends takes its CPU time with it.
+        DATABASE_CONN_MAX_AGE="3600",
     )
     if "REDIS_URL" not in os.environ and redis_answers():
         env["REDIS_URL"] = "redis://127.0.0.1:6379/3"
@@ -549,59 +664,93 @@ def main() -> None:
     plan = query_plan(url, app_id)
     paths = query_paths(unified_ids())
     wrk = ensure_wrk()
-    web_argv = [
-        sys.executable, "-m", "gunicorn", "paysvc.wsgi", "--bind", f"127.0.0.1:{port}",
-        "--workers", WEB_WORKERS, "--threads", WEB_THREADS, "--worker-class", WEB_CLASS,
-        "--backlog", "2048", "--keep-alive", "30",
-    ]  # fmt: skip
-    with process(web_argv, env, tmp / "web.log") as web:
+
+    def gunicorn(app: str, bind: int) -> list[str]:
+        # The same command line for paysvc and its floor.
+        return [
+            sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{bind}",
+            "--workers", WEB_WORKERS, "--threads", WEB_THREADS, "--worker-class", WEB_CLASS,
+            "--backlog", "2048", "--keep-alive", "30",
+        ]  # fmt: skip
+
+    floor_vars = {**env, **floor_env(app_id)}
+    rounds: list[dict[str, Any]] = []
+    fresh_checks: list[dict[str, Any]] = []
+    with (
+        process(gunicorn("paysvc.wsgi", port), env, tmp / "web.log") as web,
+        process(
+            gunicorn("bench.web3_floor:application", floor_port), floor_vars, tmp / "floor.log"
+        ) as floor,
+    ):
         wait_ready(port)
-        # Warm-up: imports, connections, the task cache of every worker.
-        warm = run_python(port, paths, 3) if not wrk else run_wrk(wrk, port, paths, 3, tmp)
+        wait_ready(floor_port)
+        # Warm-up: imports, connections, the task cache of every worker; the same for the floor.
+        for warm_port in (port, floor_port):
+            run_python(warm_port, paths, 3) if not wrk else run_wrk(wrk, warm_port, paths, 3, tmp)
+        agreement = same_answers(port, floor_port, paths)
         for path in log_dir.glob("*.log"):
             os.truncate(path, 0)  # the workers keep appending to it (O_APPEND)
-        stop = threading.Event()
-        checks: dict[str, Any] = {}
-        checker = threading.Thread(
-            target=lambda: checks.update(fresh_payments(url, port, app_id, stop))
-        )
-        checker.start()
-        meter = CpuMeter(web.pid, url)
-        load = (
-            run_wrk(wrk, port, paths, DURATION_S, tmp)
-            if wrk
-            else run_python(port, paths, DURATION_S)
-        )
-        cpu = meter.per_answer_ms(load["requests"])
-        stop.set()
-        checker.join()
+        for number in range(ROUNDS):
+            stop = threading.Event()
+            checks: dict[str, Any] = {}
+            checker = threading.Thread(
+                target=lambda c=checks, s=stop: c.update(fresh_payments(url, port, app_id, s))
+            )
+            checker.start()
+            paysvc_load = saturate(wrk, port, web.pid, url, paths, tmp)
+            stop.set()
+            checker.join()
+            fresh_checks.append(checks)
+            floor_load = saturate(wrk, floor_port, floor.pid, url, paths, tmp)
+            rounds.append({"round": number + 1, "paysvc": paysvc_load, "floor": floor_load})
         paced = run_paced(port, paths, PACED_RATE, PACED_SECONDS)
     codes, server = codes_from_call_log(log_dir)
-    raw = load.pop("raw", None)
+    raw = [{side: r[side].pop("raw", None) for side in ("paysvc", "floor")} for r in rounds]
+    summary = compare(rounds)
     report(
         "web3_completion",
         {
-            "what": "GET /web3/v1/task/completion through gunicorn on PostgreSQL",
+            "what": "GET /web3/v1/task/completion through gunicorn on PostgreSQL, beside its "
+            "floor (bench/web3_floor.py: the same statement from a bare WSGI function)",
             "target": ">= 1500 answers/s with p99 <= 50 ms (Binance asks 50 QPS, p99 < 1 s)",
+            "summary": summary,
+            "projection": "cores x 1000 / server CPU ms per answer (gunicorn workers + "
+            "PostgreSQL backends + Redis, load generator excluded): assumes the CPU per answer "
+            "stays what it is here, linear scaling with one gunicorn worker per core and the "
+            "load generator elsewhere; 2 cores is the ceiling on this machine if idle",
             "database": url.rsplit("@", 1)[-1],
             "cache": env.get("REDIS_URL", "locmem"),
             "seed": seeded,
-            "web": f"gunicorn {WEB_WORKERS} workers x {WEB_THREADS} threads ({WEB_CLASS})",
+            "web": f"gunicorn {WEB_WORKERS} workers x {WEB_THREADS} threads ({WEB_CLASS}), "
+            "the same for both",
             "connections": CONNECTIONS,
             "duration_s": DURATION_S,
+            "rounds": rounds,
             "cpus": os.cpu_count(),
-            "load": load,
-            "cpu": cpu,
+            "floor_answers_as_paysvc": agreement,
             "paced": paced,
-            "load_average_after": os.getloadavg(),
             "codes_in_call_log": codes,
             "non_success": sum(v for k, v in codes.items() if k != "000000"),
             "server_side_latency": server,
-            "right_after_payment": checks,
-            "warmup_requests": warm["requests"],
+            "right_after_payment": {
+                "checks": sum(c.get("checks", 0) for c in fresh_checks),
+                "true_on_the_very_next_call": sum(
+                    c.get("true_on_the_very_next_call", 0) for c in fresh_checks
+                ),
+                "rounds": fresh_checks,
+            },
             "query_plan": plan,
             "wrk_output": raw,
         },
+    )
+    p, f, ratio = summary["paysvc"], summary["floor"], summary["ratio_paysvc_over_floor"]
+    print(
+        f"web3: paysvc {p['qps']:.0f} answers/s p99 {p['p99_ms']:.1f} ms "
+        f"({p['cpu_ms_per_answer']:.3f} ms CPU/answer) | floor {f['qps']:.0f} answers/s "
+        f"p99 {f['p99_ms']:.1f} ms ({f['cpu_ms_per_answer']:.3f} ms CPU/answer) | "
+        f"paysvc/floor QPS {ratio['qps']:.2f}, CPU {ratio['cpu_ms_per_answer']:.2f} | "
+        f"projected paysvc {p['projected_answers_per_s']}",
+        flush=True,
     )
 
 
@@ -635,38 +784,56 @@ class CpuMeter:
     running on it."""
 
     def __init__(self, web_pid: int, url: str) -> None:
+        self.url = url
+        self.groups = {
+            "gunicorn": lambda: [web_pid, *_pids(lambda ppid, _cmd: ppid == web_pid)],
+            "postgresql": self._backends,
+            "redis": lambda: _pids(lambda _ppid, cmd: cmd.startswith("redis-server")),
+        }
+        self.start = {k: {p: _cpu_seconds(p) for p in f()} for k, f in self.groups.items()}
+        self.children = resource.getrusage(resource.RUSAGE_CHILDREN)
+
+    def _backends(self) -> list[int]:
         import psycopg
 
-        with psycopg.connect(psycopg_url(url), autocommit=True) as conn:
-            db_pids = [
+        with psycopg.connect(psycopg_url(self.url), autocommit=True) as conn:
+            return [
                 r[0]
                 for r in conn.execute(
                     "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
                     "AND pid <> pg_backend_pid()"
                 ).fetchall()
             ]
-        self.groups = {
-            "gunicorn": [web_pid, *_pids(lambda ppid, _cmd: ppid == web_pid)],
-            "postgresql": db_pids,
-            "redis": _pids(lambda _ppid, cmd: cmd.startswith("redis-server")),
-        }
-        self.start = {k: sum(_cpu_seconds(p) for p in v) for k, v in self.groups.items()}
-        self.children = resource.getrusage(resource.RUSAGE_CHILDREN)
+
+    def _used(self, group: str) -> tuple[float, int]:
+        """CPU seconds of `group` since the start: processes started since count whole; one
+        that ended since is lost (counted as 0, and reported)."""
+        before, now = self.start[group], {p: _cpu_seconds(p) for p in self.groups[group]()}
+        lost = sum(1 for p in before if p not in now)
+        return sum(max(0.0, v - before.get(p, 0.0)) for p, v in now.items()), lost
 
     def per_answer_ms(self, answers: int) -> dict[str, Any]:
-        used = {k: sum(_cpu_seconds(p) for p in v) - self.start[k] for k, v in self.groups.items()}
+        measured = {k: self._used(k) for k in self.groups}
+        used = {k: v[0] for k, v in measured.items()}
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         used["load_generator"] = (children.ru_utime - self.children.ru_utime) + (
             children.ru_stime - self.children.ru_stime
         )
         per = {k: round(v / max(1, answers) * 1000, 3) for k, v in used.items()}
         total = sum(per.values())
+        server = per["gunicorn"] + per["postgresql"] + per["redis"]
         return {
             "cpu_ms_per_answer": per,
             "total_cpu_ms_per_answer": round(total, 3),
+            "server_cpu_ms_per_answer": round(server, 3),
+            "processes_ended_during_the_load": {k: v[1] for k, v in measured.items() if v[1]},
             "ceiling_answers_per_s_on_idle_cpus": round((os.cpu_count() or 1) * 1000 / total)
             if total
             else None,
+            # cores x 1000 / server CPU ms per answer (the load generator elsewhere)
+            "projected_answers_per_s": {
+                str(cores): round(cores * 1000 / server) if server else None for cores in (2, 4, 8)
+            },
         }
 
 

@@ -21,14 +21,36 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 
 
 def fetch_all_within(sql: str, params: Sequence[Any], *, seconds: float) -> list[tuple[Any, ...]]:
-    """Rows of `sql` (with %s placeholders), or OperationalError after `seconds`."""
-    timeout_ms = max(1, int(seconds * 1000))
+    """Rows of `sql` (with %s placeholders), or OperationalError after `seconds`.
+
+    With ``CONN_HEALTH_CHECKS``, Django checks a reused connection with its own round trip
+    (``SELECT 1``) before the first query of each request. Here the query is the check: the
+    separate one is skipped and, when the query fails on a connection that then proves dead (the
+    database restarted, a proxy dropped it), the connection is replaced and the query, a read,
+    sent once more within the same time. A query stopped by the timeout is not repeated (the
+    connection is alive).
+    """
+    deadline = time.monotonic() + seconds
     if connection.vendor == "postgresql":
-        return _postgresql(sql, params, timeout_ms)
+        skipped_check = (
+            connection.connection is not None
+            and connection.health_check_enabled
+            and not connection.health_check_done
+        )
+        if skipped_check:
+            connection.health_check_done = True
+        try:
+            return _postgresql(sql, params, max(1, int(seconds * 1000)))
+        except (OperationalError, InterfaceError):
+            remaining = deadline - time.monotonic()
+            if not skipped_check or remaining <= 0 or connection.is_usable():
+                raise
+        connection.close()
+        return _postgresql(sql, params, max(1, int(remaining * 1000)))
     if connection.vendor == "sqlite":
         return _sqlite(sql, params, seconds)
     with connection.cursor() as cursor:  # other databases: the Python deadline check only

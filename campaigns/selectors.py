@@ -1,7 +1,8 @@
 """Reads for the Web3 API and the merchant identifiers API.
 
 The completion endpoint is Binance-facing and hot (target >= 1,500 answers/s on two cores), so
-each answer costs one SQL statement (`completion_facts`) plus, at most every
+each answer costs one SQL statement (`completion_facts`; on PostgreSQL a function call whose
+plan is cached per connection) plus, at most every
 `PAYSVC_WEB3_TASK_CACHE_SECONDS`, one read of the task definitions. No result is cached: an
 answer given right after a payment lands already counts it.
 """
@@ -17,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -133,7 +135,8 @@ class CustomerFacts:
 
 
 def _sql() -> dict[str, str]:
-    """The statement behind `completion_facts`, in two variants (with/without shares).
+    """The statement behind `completion_facts`, in two variants (with/without shares), as text:
+    what SQLite runs, and the body of PostgreSQL's ``paysvc_web3_facts`` (keep them the same).
 
     `who` resolves the unified id to customers through every identifier paysvc knows: ids
     merchants registered (normalised), Binance IDs from SHARED account shares, payers'
@@ -179,15 +182,47 @@ SELECT 's', who.application_id, who.customer_ref, NULL, s.shared_at, NULL, NULL
 
 
 _SQL: dict[str, str] | None = None
-_PAID = sorted(PAID_STATUSES)
-_HELD = sorted(REFUND_HOLDING_STATUSES)
+_PAID = sorted(str(s) for s in PAID_STATUSES)
+_HELD = sorted(str(s) for s in REFUND_HOLDING_STATUSES)
+# Status values are [A-Z_]: array literals need no quoting.
+_PAID_ARRAY = "{" + ",".join(_PAID) + "}"
+_HELD_ARRAY = "{" + ",".join(_HELD) + "}"
+
+
+# PostgreSQL runs the same statement as a function whose plan stays cached per connection
+# (campaigns/migrations/0002_web3_facts_function.py: planning cost 7x running it).
+_FUNCTION_CALL = (
+    "SELECT source, application_id, customer_ref, currency, at, amount, held "
+    "FROM paysvc_web3_facts(%s, %s, %s::bigint[], %s, %s::text[], %s::text[], %s)"
+)
 
 
 def completion_statement(
+    *, unified_id: str, application_ids: Iterable[int], with_shares: bool, vendor: str = ""
+) -> tuple[str, list[Any]]:
+    """(sql, params) of the one statement behind `completion_facts` (also run by the
+    benchmark's floor): on PostgreSQL a call of ``paysvc_web3_facts``, elsewhere the statement
+    itself (`_sql`). `vendor` defaults to the default connection's."""
+    apps = sorted(set(application_ids))
+    raw = unified_id.strip()
+    if (vendor or connection.vendor) == "postgresql":
+        # Arrays as literals ("{1,2}"): quoting one string costs less than adapting a list.
+        return _FUNCTION_CALL, [
+            identifier_normalise(raw),
+            raw,
+            "{" + ",".join(str(int(a)) for a in apps) + "}",
+            str(AccountShareStatus.SHARED),
+            _HELD_ARRAY,
+            _PAID_ARRAY,
+            with_shares,
+        ]
+    return inline_statement(unified_id=unified_id, application_ids=apps, with_shares=with_shares)
+
+
+def inline_statement(
     *, unified_id: str, application_ids: Iterable[int], with_shares: bool
 ) -> tuple[str, list[Any]]:
-    """(sql, params) of the one statement behind `completion_facts` (also EXPLAINed by the
-    benchmark)."""
+    """(sql, params) of the statement as text (SQLite; and what the function runs)."""
     global _SQL
     if _SQL is None:
         _SQL = _sql()
@@ -303,6 +338,7 @@ __all__ = [
     "completion_facts",
     "completion_statement",
     "identifier_list",
+    "inline_statement",
     "task_cache_clear",
     "tasks_active",
 ]

@@ -2,7 +2,9 @@
 
 Plain Django views, not DRF: no authentication (Binance calls without credentials; V0.0.8 dropped
 request signing), the answer is the spec's envelope rather than the merchant API's error shape,
-and the hot path stays lean. Every answer, success or not, is ``{"code", "message", "data"}``;
+and the hot path stays lean: the views are `paysvc.lean.lean`, so gunicorn runs them through a
+middleware stack without sessions, authentication, messages, CSRF and login lockouts, none of
+which they use (paysvc/lean.py). Every answer, success or not, is ``{"code", "message", "data"}``;
 see `campaigns.errors` for the HTTP status that goes with each code.
 
 The views are CSRF-exempt: Binance calls them server to server, without cookies or a session,
@@ -37,6 +39,7 @@ from campaigns.errors import (
 from campaigns.guard import client_ip, in_flight, rate_limit_check
 from campaigns.metrics import WEB3_REQUESTS, WEB3_SECONDS
 from campaigns.params import parse_completion_query
+from paysvc.lean import lean
 
 logger = logging.getLogger(__name__)
 
@@ -110,12 +113,14 @@ def _not_found(request: HttpRequest, deadline: float) -> tuple[None, None]:
     raise NotFound(f"no endpoint {request.path}")
 
 
+@lean
 @csrf_exempt
 def server_time(request: HttpRequest) -> HttpResponse:
     """GET {prefix}/v1/time: ``data`` is the server time in epoch milliseconds."""
     return _answer(request, "time", _server_time)
 
 
+@lean
 @csrf_exempt
 def task_completion_view(request: HttpRequest) -> HttpResponse:
     """GET {prefix}/v1/task/completion?walletAddress=...&task=[...]: ``data`` maps each task
@@ -123,6 +128,7 @@ def task_completion_view(request: HttpRequest) -> HttpResponse:
     return _answer(request, "task_completion", _task_completion)
 
 
+@lean
 @csrf_exempt
 def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
     """Any other path under the prefix: 404 with the envelope (000007)."""

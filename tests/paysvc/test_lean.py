@@ -1,0 +1,121 @@
+"""The short middleware stack of lean views (paysvc/lean.py), called as gunicorn calls it: through
+`PaysvcWSGIHandler` as a WSGI application (Django's test client has its own, full handler)."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+from wsgiref.util import setup_testing_defaults
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.core.handlers.wsgi import WSGIHandler
+from django.http import HttpResponse
+
+from campaigns import views
+from paysvc.lean import PaysvcWSGIHandler, lean, lean_routes
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def call(app: Any, path: str, query: str = "", method: str = "GET") -> tuple[str, dict, bytes]:
+    environ: dict[str, Any] = {
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "REQUEST_METHOD": method,
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.input": io.BytesIO(b""),
+    }
+    setup_testing_defaults(environ)
+    seen: dict[str, Any] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]]) -> None:
+        seen["status"], seen["headers"] = status, headers
+
+    response = app(environ, start_response)
+    body = b"".join(response)
+    response.close()
+    headers: dict[str, str] = {}
+    for name, value in seen["headers"]:
+        headers[name] = value
+    return seen["status"], headers, body
+
+
+@pytest.fixture
+def apps(settings, tmp_path):
+    settings.PAYSVC_WEB3_LOG_DIR = str(tmp_path / "web3-log")
+    settings.ALLOWED_HOSTS = ["*"]
+    return PaysvcWSGIHandler(), WSGIHandler()
+
+
+def test_the_web3_routes_are_lean_and_resolve_to_the_same_views():
+    routes = lean_routes()
+
+    assert routes["/web3/v1/time"].func is views.server_time
+    assert routes["/web3/v1/task/completion"].func is views.task_completion_view
+    # The catch-all under the prefix is a regex: it keeps the full stack.
+    assert not [p for p in routes if not p.startswith("/web3/v1/")]
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "method"),
+    [
+        ("/web3/v1/task/completion", "walletAddress=0xabc&task=%5B%22nope%22%5D", "GET"),
+        ("/web3/v1/task/completion", "", "GET"),
+        ("/web3/v1/task/completion", "walletAddress=x", "POST"),
+        ("/web3/v1/time", "", "HEAD"),
+    ],
+)
+def test_a_lean_answer_is_the_full_stacks_answer(apps, path, query, method):
+    lean_app, full_app = apps
+
+    lean_status, lean_headers, lean_body = call(lean_app, path, query, method)
+    full_status, full_headers, full_body = call(full_app, path, query, method)
+
+    assert lean_status == full_status
+    lean_answer, full_answer = json.loads(lean_body), json.loads(full_body)
+    if path.endswith("/time"):  # the clock moved between the two calls
+        lean_answer.pop("data"), full_answer.pop("data")
+    assert lean_answer == full_answer
+    # Every header, security headers and the correlation id included (its value differs).
+    assert sorted(lean_headers) == sorted(full_headers)
+    for name in ("X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy"):
+        assert lean_headers[name] == full_headers[name]
+    assert lean_headers["X-Request-Id"]
+
+
+def test_a_lean_request_skips_sessions_and_authentication(apps, monkeypatch):
+    lean_app, _full = apps
+    seen = {}
+    original = views._server_time
+
+    def spy(request, deadline):
+        seen["session"] = hasattr(request, "session")
+        seen["user"] = hasattr(request, "user")
+        return original(request, deadline)
+
+    monkeypatch.setattr(views, "_server_time", spy)
+
+    status, _headers, _body = call(lean_app, "/web3/v1/time")
+
+    assert status == "200 OK"
+    assert seen == {"session": False, "user": False}
+
+
+def test_other_paths_take_the_full_stack(apps):
+    lean_app, _full = apps
+
+    status, _headers, body = call(lean_app, "/web3/v1/nope")
+    assert status.startswith("404")
+    assert json.loads(body)["code"] == "000007"
+    status, _headers, _body = call(lean_app, "/healthz")
+    assert status == "200 OK"
+
+
+def test_only_a_csrf_exempt_view_can_be_lean():
+    def view(request):
+        return HttpResponse()
+
+    with pytest.raises(ImproperlyConfigured):
+        lean(view)
