@@ -70,7 +70,7 @@ class DeferredWrites:
     def flush(self) -> None:
         """Issue the queued writes: creates by model (first queued first), then updates."""
         for model, objs in self._creates.items():
-            model._default_manager.bulk_create(objs)
+            insert_rows(model, objs)
         self._creates.clear()
         for model, entries in self._updates.items():
             by_fields: dict[frozenset[str], list[models.Model]] = {}
@@ -137,3 +137,41 @@ def update_rows(model: type[models.Model], objs: list[models.Model], fields: lis
     )
     with db.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+def insert_rows(model: type[models.Model], objs: list[models.Model]) -> None:
+    """INSERT ``objs`` (new rows) in one statement and set their primary keys.
+
+    On PostgreSQL: ``INSERT ... VALUES (...), (...) RETURNING pk``. Django's ``bulk_create``
+    sends each column as an array (``UNNEST``), and psycopg quotes arrays for a client-side
+    cursor with a regular expression per element: for merchant events, whose JSON payload is
+    full of quotes, that cost more than the rest of the insert. Elsewhere ``bulk_create``.
+    Like it, fills ``auto_now_add`` fields and the foreign keys of parents saved before.
+    """
+    if not objs:
+        return
+    db = connections[router.db_for_write(model)]
+    if db.vendor != "postgresql" or len(objs) == 1:
+        model._default_manager.bulk_create(objs)
+        return
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    params = []
+    for obj in objs:
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")
+        params += [f.get_db_prep_save(f.pre_save(obj, add=True), db) for f in fields]
+    qn = db.ops.quote_name
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    # Identifiers come from the model's meta, quoted; every value is a parameter.
+    sql = (
+        f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "  # noqa: S608  # nosec B608
+        f"VALUES {', '.join([row] * len(objs))} RETURNING {qn(meta.pk.column)}"
+    )
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+        pks = [r[0] for r in cursor.fetchall()]
+    # PostgreSQL returns the rows of INSERT ... VALUES in their order (bulk_create relies on it).
+    for obj, pk in zip(objs, pks, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = db.alias

@@ -157,7 +157,10 @@ def order_status_apply_locked(
         )
         if known_empty:
             # An unpaid order has no refunds: the event's resource needs no query for them.
-            order._prefetched_objects_cache = {"refunds": order.refunds.none()}
+            # Filled as prefetch_related fills it: .none() would still compile a query.
+            no_refunds = order.refunds.none()
+            no_refunds._result_cache, no_refunds._prefetch_done = [], True
+            order._prefetched_objects_cache = {"refunds": no_refunds}
         order_event_emit(event_type=event_type, order=order)
         if known_empty:
             del order._prefetched_objects_cache  # the caller's later reads must query

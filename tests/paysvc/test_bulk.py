@@ -84,3 +84,41 @@ def test_nothing_is_written_when_the_block_raises():
 def test_deferred_writes_need_a_transaction():
     with pytest.raises(RuntimeError, match="transaction"), bulk.deferred_writes():
         pass
+
+
+def test_insert_rows_sets_keys_timestamps_and_the_foreign_keys_of_parents_saved_first():
+    from notifications.models import Event, Notification
+
+    order = OrderFactory()
+    lines = [
+        OrderEvent(order=order, kind="note", source="admin", summary=f'say "{i}"', detail={"i": i})
+        for i in range(3)
+    ]
+    event = Event(
+        public_id="evt_" + "a" * 32,
+        application=order.application,
+        event_type="order.paid",
+        created_at=order.created_at,
+        payload={"quote": 'a "b" \\ c', "list": [1, "2"]},
+    )
+    delivery = Notification(
+        public_id="dlv_" + "b" * 32,
+        event=event,
+        url="https://shop.example/hook",
+        next_attempt_at=order.created_at,
+        retry_started_at=order.created_at,
+        created_at=order.created_at,
+    )
+    with transaction.atomic():
+        bulk.insert_rows(OrderEvent, lines)
+        bulk.insert_rows(Event, [event])
+        bulk.insert_rows(Notification, [delivery])
+
+    stored = list(OrderEvent.objects.filter(order=order, kind="note").order_by("pk"))
+    assert [line.pk for line in lines] == [line.pk for line in stored]
+    assert [line.summary for line in stored] == ['say "0"', 'say "1"', 'say "2"']
+    assert [line.detail for line in stored] == [{"i": 0}, {"i": 1}, {"i": 2}]
+    assert all(line.created_at is not None for line in stored)
+    assert not any(line._state.adding for line in lines)
+    assert Event.objects.get(pk=event.pk).payload == {"quote": 'a "b" \\ c', "list": [1, "2"]}
+    assert Notification.objects.get(pk=delivery.pk).event_id == event.pk

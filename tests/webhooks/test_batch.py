@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -262,3 +262,30 @@ def test_concurrent_batches_apply_every_payment_exactly_once():
 
 def test_the_plain_status_read_names_the_event_table():
     assert f"FROM {WebhookEvent._meta.db_table} " in batch._HEAD_SQL
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_whose_event_another_batch_holds_applies_the_next_payments_waiting():
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are what is under test; SQLite serialises")
+    events = [stored(pay_body(order)) for order in OrderFactory.create_batch(4)]
+    held, release = threading.Event(), threading.Event()
+
+    def hold_first() -> None:  # another worker's batch, still running
+        try:
+            with transaction.atomic():
+                WebhookEvent.objects.select_for_update().get(pk=events[0].pk)
+                held.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_first)
+    holder.start()
+    assert held.wait(10)
+    try:
+        assert webhook_event_process_batched(event_id=events[0].pk) is None
+        assert [status_of(e) for e in events] == ["received", "processed", "processed", "processed"]
+    finally:
+        release.set()
+        holder.join()

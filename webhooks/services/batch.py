@@ -9,7 +9,8 @@ LOCKED``: rows another worker holds are left to it), locks their orders with one
 the same handler on each (webhooks.services.handlers.pay_success_locked: the same rules,
 forward-only status, flags, merchant events), and writes all their effects and outcomes with a
 few bulk statements (paysvc.bulk) in one transaction. The tasks of the events it took find them
-processed and return at once.
+processed and return at once, or, if they come while the batch still holds their event, apply
+the next payments waiting instead (so every worker process applies batches under load).
 
 Exactly once holds as on the one-event path: an event is applied only by the transaction that
 holds its row lock and changes its status from waiting to final, in the same commit as its
@@ -65,8 +66,9 @@ def _head(event_id: int) -> tuple[str, str, str] | None:
 
 
 def webhook_events_apply_batch(*, event_id: int, size: int) -> str | None:
-    """Apply PAY_SUCCESS event ``event_id`` and up to ``size - 1`` others waiting in one
-    transaction. Returns the status recorded for ``event_id`` (None: another worker holds it)."""
+    """Apply PAY_SUCCESS event ``event_id`` and others waiting, ``size`` at most, in one
+    transaction. Returns the status recorded for ``event_id`` (None: another worker holds it,
+    and this call applied the next ones waiting)."""
     ids: list[int] = []
     try:
         with transaction.atomic():
@@ -90,12 +92,13 @@ def webhook_events_apply_batch(*, event_id: int, size: int) -> str | None:
 
 
 def _claim(event_id: int, size: int) -> list[WebhookEvent]:
-    """Lock the task's own event (if still waiting and not held elsewhere), then up to
-    ``size - 1`` other first-time PAY_SUCCESS events, oldest first; count the attempt."""
+    """Lock the task's own event (if still waiting and not held elsewhere), then other
+    first-time PAY_SUCCESS events, oldest first, up to ``size`` in all; count the attempt."""
     locking = WebhookEvent.objects.select_for_update(skip_locked=True)
     own = list(locking.filter(pk=event_id, status__in=WAITING_STATUSES))
-    if not own:
-        return []
+    # Own event held by another worker's batch: that batch applies it, and this task applies
+    # the next payments waiting instead of returning idle (else, under load, one process would
+    # apply batches while the other only skipped the tasks of the events in them).
     # next_attempt_at is set on events that are deferred or leased by the sweeper: their own
     # tasks have them. The (status, received_at) index serves this query.
     others = list(
@@ -106,7 +109,7 @@ def _claim(event_id: int, size: int) -> list[WebhookEvent]:
             biz_status=BATCHED[1],
         )
         .exclude(pk=event_id)
-        .order_by("received_at", "id")[: size - 1]
+        .order_by("received_at", "id")[: size - len(own)]
     )
     events = own + others
     for event in events:
