@@ -71,6 +71,12 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
+# What of MIDDLEWARE Binance's webhook path keeps (paysvc/wsgi.py says why the rest is left out).
+PAYSVC_WEBHOOK_MIDDLEWARE = [
+    "paysvc.logs.CorrelationIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out attempts
     "django.contrib.auth.backends.ModelBackend",
@@ -123,7 +129,7 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "paysvc.cache.ReusingRedisCache",
             "LOCATION": REDIS_URL,
             # Short: a hung Redis must not stall a webhook (nonce store) for long.
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 0.5},
