@@ -685,6 +685,11 @@ def main() -> None:
                     "ratio": result["ratio_to_floor"],
                     "paysvc_gunicorn_cpu_ms": result["cpu_per_request"]["gunicorn_ms"],
                     "floor_gunicorn_cpu_ms": result["floor"]["cpu_per_request"]["gunicorn_ms"],
+                    # Less sensitive to other load on the machine than the rates: what one
+                    # delivery costs in gunicorn + PostgreSQL + Redis, floor over paysvc.
+                    "cpu_ratio": round(
+                        _server_cpu(result["floor"]) / max(1e-6, _server_cpu(result)), 3
+                    ),
                 }
                 for config, result in saturation.items()
             },
@@ -712,6 +717,11 @@ def warm_up(url: str, warmup: list[tuple[bytes, dict[str, str]]], phases: dict[s
         phases["warmup_accepted"] = [
             trade_nos[a[0]] for a in sender.answers if a[1] == 200 and a[2] == SUCCESS
         ]
+
+
+def _server_cpu(figures: dict[str, Any]) -> float:
+    cpu = figures["cpu_per_request"]
+    return float(cpu["gunicorn_ms"] + cpu["postgres_ms"] + cpu["redis_ms"])
 
 
 def floor_count(env: dict[str, str]) -> dict[str, int]:
