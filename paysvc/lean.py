@@ -1,4 +1,5 @@
-"""A shorter middleware stack for hot, stateless endpoints (the Web3 API Binance calls).
+"""A shorter middleware stack for hot, stateless endpoints (the Web3 API and the webhook Binance
+calls).
 
 Every request through Django's handler runs the whole ``MIDDLEWARE`` list and the URL resolver's
 walk over every route. For most of paysvc that is what it should be. A view marked `lean` is

@@ -123,7 +123,7 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "paysvc.cache.ReusingRedisCache",
             "LOCATION": REDIS_URL,
             # Short: a hung Redis must not stall a webhook (nonce store) for long.
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 0.5},

@@ -7,6 +7,14 @@ over ``broker_connection_timeout``), and to a stalled one it can block indefinit
 publishes use their own connection, one per thread, with no connection retry, short socket
 timeouts and no publish retry; any failure is logged and reported as ``False``, and publishing
 pauses for a few seconds so that a hung broker costs one timeout, not one per request.
+
+They are also cheap (issue 9: about 0.15 ms of CPU instead of 0.6 ms for ``apply_async``): the
+message is built by Celery's own ``amqp.as_task_v2`` (the worker reads exactly what
+``apply_async`` would send) and published by a kombu ``Producer`` kept with the thread's
+connection, skipping ``apply_async``'s option merging and publish signals. The one thing a
+signal added, the correlation id header (paysvc/celery.py), is set here. On Redis the channel
+also keeps one ``redis.Redis`` client instead of building one (with its ~170 response callbacks)
+for every LPUSH. With ``task_always_eager`` (some tests) ``apply_async`` is used as before.
 """
 
 from __future__ import annotations
@@ -18,9 +26,11 @@ import time
 from typing import Any
 
 from celery import Task
-from kombu import Connection
+from celery.utils import uuid
+from kombu import Connection, Producer
 
-from paysvc.celery import app
+from paysvc import logs
+from paysvc.celery import CORRELATION_HEADER, app
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +58,10 @@ def publish_fail_fast(task: Task, *args: Any) -> bool:
     if time.monotonic() < _paused_until:
         return False
     try:
-        task.apply_async(args, retry=False, connection=_connection())
+        if app.conf.task_always_eager:
+            task.apply_async(args, retry=False, connection=_connection())
+        else:
+            _send(task, args)
     except Exception as exc:
         _drop_connection()
         _paused_until = time.monotonic() + PAUSE_AFTER_FAILURE_SECONDS
@@ -63,6 +76,64 @@ def publish_fail_fast(task: Task, *args: Any) -> bool:
     return True
 
 
+def _send(task: Task, args: tuple[Any, ...]) -> None:
+    """Publish ``task(*args)`` as ``apply_async(args, retry=False)`` would, without its overhead."""
+    conn = _connection()
+    producer = getattr(_local, "producer", None)
+    if producer is None:
+        producer = _local.producer = Producer(conn.default_channel)
+    task_id = uuid()
+    headers, properties, body, _sent_event = app.amqp.as_task_v2(
+        task_id, task.name, args=args, kwargs={}, ignore_result=task.ignore_result
+    )
+    headers[CORRELATION_HEADER] = logs.correlation_id.get() or logs.new_correlation_id()
+    producer.publish(body, headers=headers, retry=False, **_routes(task), **properties)
+
+
+# Task name -> publish options; emptied whenever the thread makes a new connection.
+_route_cache: dict[str, dict[str, Any]] = {}
+
+
+def _routes(task: Task) -> dict[str, Any]:
+    """Where and how ``task`` is published, as Celery's ``send_task_message`` decides it (static
+    configuration: worked out once per task and connection, since reading ``app.conf`` is
+    slow)."""
+    found = _route_cache.get(task.name)
+    if found is None:
+        queue = app.amqp.router.route(task._get_exec_options(), task.name, (), {})["queue"]
+        exchange = queue.exchange
+        if exchange.type == "direct":  # as Celery does: the anonymous exchange, by queue name
+            exchange_name, routing_key = "", queue.name
+        else:
+            exchange_name, routing_key = exchange.name, queue.routing_key
+        found = _route_cache[task.name] = {
+            "exchange": exchange_name,
+            "routing_key": routing_key,
+            "serializer": app.conf.task_serializer,
+            "compression": app.conf.task_compression,
+            "delivery_mode": exchange.delivery_mode or app.conf.task_default_delivery_mode,
+            "declare": [queue],
+        }
+    return found
+
+
+def _keep_one_redis_client(conn: Connection) -> None:
+    """kombu's Redis channel builds a ``redis.Redis`` for every publish; keep one instead
+    (it is thread-safe and uses the channel's own pool, which handles forks)."""
+    channel = conn.default_channel
+    create = getattr(channel, "_create_client", None)
+    if create is None:  # not Redis (the filesystem broker of the tests)
+        return
+    clients: dict[bool, Any] = {}
+
+    def create_once(asynchronous: bool = False) -> Any:
+        if asynchronous not in clients:
+            clients[asynchronous] = create(asynchronous=asynchronous)
+        return clients[asynchronous]
+
+    channel._create_client = create_once
+
+
 def _connection() -> Connection:
     conn = getattr(_local, "conn", None)
     # A connection made before a fork (gunicorn --preload, Celery prefork) is not ours to reuse,
@@ -74,14 +145,18 @@ def _connection() -> Connection:
         if conn is not None and previous is not None and previous[0] == owner[0]:
             _drop_connection()
         conn = app.connection_for_write(transport_options=FAIL_FAST_TRANSPORT_OPTIONS)
+        _keep_one_redis_client(conn)
+        _route_cache.clear()
         _local.conn = conn
         _local.owner = owner
+        _local.producer = None
     return conn
 
 
 def _drop_connection() -> None:
     conn = getattr(_local, "conn", None)
     _local.conn = None
+    _local.producer = None
     if conn is not None:
         try:
             conn.release()

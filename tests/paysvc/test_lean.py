@@ -49,13 +49,17 @@ def apps(settings, tmp_path):
     return PaysvcWSGIHandler(), WSGIHandler()
 
 
-def test_the_web3_routes_are_lean_and_resolve_to_the_same_views():
+def test_the_web3_and_webhook_routes_are_lean_and_resolve_to_the_same_views():
+    from webhooks.views import binance_pay_webhook
+
     routes = lean_routes()
 
     assert routes["/web3/v1/time"].func is views.server_time
     assert routes["/web3/v1/task/completion"].func is views.task_completion_view
-    # The catch-all under the prefix is a regex: it keeps the full stack.
-    assert not [p for p in routes if not p.startswith("/web3/v1/")]
+    assert routes["/webhooks/binance-pay/"].func is binance_pay_webhook
+    # The catch-all under the Web3 prefix is a regex: it keeps the full stack. Nothing else is
+    # lean.
+    assert not [p for p in routes if not p.startswith(("/web3/v1/", "/webhooks/binance-pay"))]
 
 
 @pytest.mark.parametrize(
