@@ -63,7 +63,7 @@ CONFIGS = os.environ.get("BENCH_WH_CONFIGS", "sync:2,sync:3,gthread:2x4,gthread:
 SECONDS = float(os.environ.get("BENCH_WH_SECONDS", "6"))
 CONNECTIONS = int(os.environ.get("BENCH_WH_CONNECTIONS", "8"))
 RATE = float(os.environ.get("BENCH_WH_RATE", "200"))
-STEADY_SECONDS = float(os.environ.get("BENCH_WH_STEADY_SECONDS", "30"))
+STEADY_SECONDS = float(os.environ.get("BENCH_WH_STEADY_SECONDS", "60"))
 # A second paced phase below the worker's capacity (default: half its measured drain rate).
 LOW_RATE = float(os.environ.get("BENCH_WH_LOW_RATE", "0"))
 LOW_SECONDS = float(os.environ.get("BENCH_WH_LOW_SECONDS", "20"))
