@@ -6,6 +6,8 @@ import argparse
 import importlib
 import sys
 
+from bench.summary import print_summary
+
 BENCHMARKS = {
     "sandbox": "bench.sandbox_create",
     "orders": "bench.orders_create",
@@ -20,10 +22,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("names", nargs="*", choices=[*BENCHMARKS, []], help="benchmarks to run")
     args = parser.parse_args(argv)
-    for name in args.names or list(BENCHMARKS):
+    names = args.names or list(BENCHMARKS)
+    for name in names:
         module = importlib.import_module(BENCHMARKS[name])
         print(f"== bench {name}: {module.__doc__.strip().splitlines()[0]}", flush=True)
         module.main()
+    print_summary(names)
     return 0
 
 
