@@ -79,7 +79,7 @@ PAUSE = size(0.5, 8.0)  # seconds between two restarts of one service
 WEB_INSTANCES = 2
 WORKERS = 2
 TAIL = 1.0  # seconds of load after the last restart
-MAX_SECONDS = size(25.0, 240.0)  # deliveries prepared (at RATE): more than the restarts take
+MAX_SECONDS = size(25.0, 360.0)  # deliveries prepared (at RATE): more than the restarts take
 RESENDS = 6  # Binance re-sends a failed delivery at most 6 times
 
 
