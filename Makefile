@@ -7,13 +7,14 @@ SDK := sdk/paysvc-webhooks
 # Both pyproject files name the stamp: changing either (or first pulling the SDK) reinstalls.
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(SDK)/pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test lint security format bench sandbox install system-deps migrate clean help
+.PHONY: run test soak lint security format bench sandbox install system-deps migrate clean help
 
 help:
 	@echo "make run      - install, migrate, start sandbox + web + worker + beat, print the URLs"
 	@echo "make test     - install what the tests need and run the whole suite"
 	@echo "make lint     - ruff lint + format check, mypy on binance_pay and the SDK, migrations check"
 	@echo "make security - bandit (medium+ severity); pip-audit needs network (README, Security)"
+	@echo "make soak     - the fault and state-machine tests at docs/reliability.md's full sizes (not in make test)"
 	@echo "make bench    - run the benchmarks in bench/"
 	@echo "make sandbox  - run only the local Binance Pay sandbox (127.0.0.1:8090)"
 
@@ -72,6 +73,25 @@ format: install
 
 test: install system-deps lint security
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The full sizes of docs/reliability.md (README "Soak"): #17, #18, #20, #21 and #26 with
+# PAYSVC_SOAK=1. Not part of `make test`, so not of CI (.ci/run). Each test prints its figures
+# (-s) and appends them, as JSON lines, to SOAK_FIGURES.
+SOAK_TESTS := \
+	tests/orders/test_status_races.py::test_status_invariants_hold_for_any_sequence_of_reports \
+	tests/faults/test_worker_kill.py::test_a_pool_process_killed_mid_task_is_redelivered_at_once_and_applied_once \
+	tests/faults/test_broker.py::test_broker_down_while_webhooks_arrive_loses_nothing_and_does_not_slow_the_answer \
+	tests/faults/test_database_down.py::test_database_down_no_200_without_storage_and_nothing_lost_after_recovery \
+	tests/faults/test_rolling_restart.py
+SOAK_FIGURES ?= var/soak/figures-$(shell date -u +%Y%m%dT%H%M%SZ).jsonl
+
+soak: install
+	@mkdir -p $(dir $(SOAK_FIGURES))
+	@start=$$(date +%s); \
+	PAYSVC_SOAK=1 PAYSVC_FIGURES=$(SOAK_FIGURES) $(VENV)/bin/pytest -v -s -p no:cacheprovider \
+	  --timeout 1800 $(SOAK_TESTS) $(PYTEST_ARGS); status=$$?; \
+	echo "make soak: $$(( $$(date +%s) - start )) s, exit $$status, figures in $(SOAK_FIGURES)"; \
+	exit $$status
 
 bench: install
 	$(PY) -m bench $(BENCH_ARGS)

@@ -229,7 +229,7 @@ class Control:
     def webhooks(self, request: Request) -> dict[str, Any]:
         conn = self.ctx.store.conn()
         trade_no = request.args.get("merchantTradeNo")
-        limit = min(int(request.args.get("limit", "100")), 1000)
+        limit = min(int(request.args.get("limit", "100")), 10_000)
         if trade_no:
             rows = conn.execute(
                 "SELECT * FROM notifications WHERE merchant_trade_no = ? ORDER BY id DESC LIMIT ?",

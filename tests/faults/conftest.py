@@ -41,6 +41,7 @@ import pytest
 
 from tests.factories import ApplicationFactory, OrderFactory
 from tests.live import REPO_ROOT, free_port, wait_until
+from tests.soak import record
 from tests.webhooks.factories import Signer
 
 SUCCESS = b'{"returnCode":"SUCCESS","returnMessage":null}'
@@ -143,6 +144,19 @@ class Proc:
         if sig == signal.SIGKILL:
             self.proc.wait()
 
+    def terminate(self, timeout: float = 60.0) -> tuple[int | None, float]:
+        """Stop it as an orchestrator does (``docker stop``, systemd): SIGTERM to the main
+        process only, which shuts down gracefully (gunicorn finishes its requests, Celery's warm
+        shutdown its tasks), and wait. Not restarted. (exit code or None if it outlived
+        ``timeout``, seconds it took)."""
+        assert self.proc is not None
+        self._stopping = True
+        started = time.monotonic()
+        self.proc.send_signal(signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=timeout)
+        return self.proc.poll(), round(time.monotonic() - started, 2)
+
     def stop(self, timeout: float = 10.0) -> None:
         self._stopping = True
         if self._watcher is not None:
@@ -168,34 +182,58 @@ class Processes:
         self.logs = logs
         self.started: list[Proc] = []
         self._count: Counter[str] = Counter()
+        self._lock = threading.Lock()  # a test may start processes from several threads
+        self._workers_named = 0
 
     def start(
         self, name: str, argv: list[str], env: dict[str, str], *, restart: bool = False
     ) -> Proc:
-        self._count[name] += 1
-        log_path = self.logs / f"{name}-{self._count[name]}.log"
-        proc = Proc(name, argv, env, log_path, restart=restart).start()
-        self.started.append(proc)
-        return proc
+        with self._lock:
+            self._count[name] += 1
+            log_path = self.logs / f"{name}-{self._count[name]}.log"
+            proc = Proc(name, argv, env, log_path, restart=restart)
+            self.started.append(proc)
+        return proc.start()
 
     def web(
         self, env: dict[str, str], *, workers: int = 2, threads: int = 8, port: int | None = None
     ) -> str:
         port = port or free_port()
+        self.web_process(env, workers=workers, threads=threads, port=port)
+        return f"http://127.0.0.1:{port}"
+
+    def web_process(
+        self,
+        env: dict[str, str],
+        *,
+        port: int,
+        workers: int = 2,
+        threads: int = 8,
+        reuse_port: bool = False,
+        own_port: int | None = None,
+    ) -> Proc:
+        """gunicorn on ``port``, answering /healthz when this returns. ``reuse_port``: several
+        instances listen on ``port`` at once (SO_REUSEPORT; the kernel spreads connections among
+        them); ``own_port``: also on a port of its own, to reach this instance alone."""
         argv = [
             sys.executable, "-m", "gunicorn", "paysvc.wsgi", "--bind", f"127.0.0.1:{port}",
             "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
             "--timeout", "30", "--graceful-timeout", "5",
         ]  # fmt: skip
+        if reuse_port:
+            argv.append("--reuse-port")
+        if own_port is not None:
+            argv += ["--bind", f"127.0.0.1:{own_port}"]
         proc = self.start("gunicorn", argv, env)
-        url = f"http://127.0.0.1:{port}"
-        _wait_for_http(url + "/healthz", proc)
-        return url
+        _wait_for_http(f"http://127.0.0.1:{own_port or port}/healthz", proc)
+        return proc
 
     def worker(self, env: dict[str, str], *, concurrency: int = 2) -> Proc:
         """A real prefork worker (acks_late, reject_on_worker_lost, prefetch 1: the settings),
         restarted when it exits by itself (docker-compose: ``restart: unless-stopped``)."""
-        n = self._count["worker"] + 1
+        with self._lock:  # a node name of its own, even when started from several threads
+            self._workers_named += 1
+            n = self._workers_named
         argv = [
             sys.executable, "-m", "celery", "-A", "paysvc", "worker", "-l", "INFO",
             "--pool", "prefork", "--concurrency", str(concurrency), "-n", f"faults{n}@%h",
@@ -559,11 +597,17 @@ class Sending:
         self._host, self._port, self._path = parsed.hostname, parsed.port, parsed.path
         self._next = 0
         self._lock = threading.Lock()
+        self._stopped = threading.Event()
         self.t0 = time.monotonic()
         self._workers = [threading.Thread(target=self._run) for _ in range(self.threads)]
         for thread in self._workers:
             thread.start()
         return self
+
+    def stop(self) -> list[Answer]:
+        """Send nothing more (deliveries not sent yet stay unsent), then ``join``."""
+        self._stopped.set()
+        return self.join()
 
     def join(self) -> list[Answer]:
         for thread in self._workers:
@@ -583,7 +627,9 @@ class Sending:
                 break
             delay = self.t0 + index / self.rate - time.monotonic()
             if delay > 0:
-                time.sleep(delay)
+                self._stopped.wait(delay)
+            if self._stopped.is_set():
+                break
             body, headers = self.deliveries[index]
             started = time.monotonic()
             try:
@@ -652,7 +698,8 @@ def p99(seconds: Sequence[float]) -> float:
 
 
 def report(name: str, figures: dict[str, Any]) -> None:
-    print(f"\n[faults] {name}: {json.dumps(figures, default=str)}", flush=True)
+    """Print the figures and, under `make soak` (PAYSVC_FIGURES), append them to its file."""
+    record(name, figures)
 
 
 def outcome_counts(order_ids: Sequence[int]) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from tests.faults.conftest import (
     wait_processed,
 )
 from tests.live import wait_until
+from tests.soak import SOAK, size
 from tests.webhooks.factories import WEBHOOK_PATH
 from webhooks.models import WAITING_STATUSES, WebhookEvent
 
@@ -46,16 +47,17 @@ def test_a_pool_process_killed_mid_task_is_redelivered_at_once_and_applied_once(
     stack_env, processes, private_redis, signer
 ):
     """docs/reliability.md#21-worker-killed-mid-task: SIGKILL pool processes while they work (until
-    one dies with a task in hand). No sweeper runs here, and Redis would redeliver only after
-    3600 s: everything is recovered by reject_on_worker_lost (the task is requeued when its process
-    is lost).
+    one dies with a task in hand; under `make soak`, 1,000 events and kills at random moments until
+    the backlog is nearly done). No sweeper runs here, and Redis would redeliver only after 3600 s:
+    everything is recovered by reject_on_worker_lost (the task is requeued when its process is
+    lost).
 
     A payment is claimed, applied and recorded in one transaction (webhooks/services/
     processing.py), so a process killed inside it leaves nothing committed: the event is still
     ``received`` with its attempt rolled back, and the requeued task applies it as if for the
     first time. The worker's main process reports each task lost with its process
     (WorkerLostError), which is how the test knows a kill landed mid-task."""
-    n = 2 * N  # a longer backlog: room for several kills
+    n = size(2 * N, 1000)  # a longer backlog: room for several kills (full size: 1,000)
     orders = make_orders(n)
     ids = [o.pk for o in orders]
     env = stack_env()
@@ -65,15 +67,23 @@ def test_a_pool_process_killed_mid_task_is_redelivered_at_once_and_applied_once(
     sending = Sending(web + WEBHOOK_PATH, deliveries_for(orders, signer), rate=RATE).start()
     assert wait_until(lambda: processed_count() >= n // 10, timeout=60), processes.tail()
     killed: list[int] = []
-    while not _tasks_lost(worker) and len(killed) < 15 and processed_count() < n - 50:
+    pause = 0.7
+    # The suite stops at the first kill that lands mid-task; `make soak` goes on killing at
+    # random moments through the whole backlog.
+    while (
+        (SOAK or not _tasks_lost(worker))
+        and len(killed) < size(15, 60)
+        and processed_count() < n - 50
+    ):
         children = worker.children()
         assert children, processes.tail()
         victim = random.choice(children)
         os.kill(victim, signal.SIGKILL)
         killed.append(victim)
-        time.sleep(0.7)  # the main process notices the lost child and logs its task
+        pause = random.uniform(0.3, 1.5) if SOAK else 0.7
+        time.sleep(pause)  # the main process notices the lost child and logs its task
     caught_mid_task = _tasks_lost(worker) >= 1
-    last_kill = time.monotonic() - 0.7
+    last_kill = time.monotonic() - pause
     killed_at_processed = processed_count()
     answers = sending.join()
     connection.close()

@@ -8,7 +8,8 @@ status never moves backwards, amount and currency never change, at most one fulf
 transition into PAID/PAID_AFTER_CLOSE), and a payment is never lost.
 
 `PAYSVC_STATE_MACHINE_EXAMPLES` and `PAYSVC_RACE_ROUNDS` raise the counts (10,000 and 1,000 are
-the figures of docs/reliability.md#summary; the suite runs fewer to stay quick).
+the figures of docs/reliability.md#summary; the suite runs fewer to stay quick); `make soak`
+(PAYSVC_SOAK=1) runs the state machine's 10,000.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import os
 import random
 import threading
+import time
 import uuid
 from decimal import Decimal
 
@@ -28,6 +30,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from orders.models import EventKind, EventSource, Order, OrderEvent, OrderStatus
 from orders.services import order_status_apply
 from tests.factories import ApplicationFactory
+from tests.soak import record, size
 
 S = OrderStatus
 # Payment lifecycle ranks: a legal move never lowers the rank.
@@ -115,7 +118,8 @@ class OrderLifecycle(RuleBasedStateMachine):
 
 @pytest.mark.django_db
 def test_status_invariants_hold_for_any_sequence_of_reports():
-    examples = int(os.environ.get("PAYSVC_STATE_MACHINE_EXAMPLES", "150"))
+    examples = int(os.environ.get("PAYSVC_STATE_MACHINE_EXAMPLES", str(size(150, 10_000))))
+    started = time.monotonic()
     run_state_machine_as_test(
         OrderLifecycle,
         settings=settings(
@@ -124,6 +128,10 @@ def test_status_invariants_hold_for_any_sequence_of_reports():
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow],
         ),
+    )
+    record(
+        "state machine (#17)",
+        {"max_examples": examples, "violations": 0, "seconds": round(time.monotonic() - started)},
     )
 
 
