@@ -127,7 +127,7 @@ def _insert_sql(vendor: str, quote: Callable[[str], str]) -> tuple[str, list]:
         dedupe = quote(meta.get_field("dedupe_key").column)
         # Only the model's own table and column names are interpolated; values are parameters.
         sql = (
-            f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders}) "  # noqa: S608
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders}) "  # noqa: S608  # nosec B608
             f"ON CONFLICT ({dedupe}) DO NOTHING RETURNING {quote(meta.pk.column)}"
         )
         cached = _insert_sql_cache[vendor] = (sql, fields)
