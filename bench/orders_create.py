@@ -6,6 +6,12 @@ Starts the sandbox and paysvc under gunicorn on loopback ports, on PostgreSQL (D
 Each client thread keeps one connection and POSTs /api/v1/orders with a real API key. Binance's
 share of each request is read back from the order timeline, where paysvc records the duration of
 every call it made to Binance; added latency = client-measured latency - that sum.
+
+In the same run, on PostgreSQL, the same clients and phases go to the floor
+(bench/orders_floor.py, a bare WSGI function doing the essential work: key lookup, INSERT, the
+signed Create Order call, UPDATE) under the same gunicorn command line; for both the report gives
+orders/s, added latency, gunicorn CPU per order (from /proc, master and workers, over the phase)
+and paysvc's ratios to the floor.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from bench.common import (
     REPO_ROOT,
@@ -85,11 +92,14 @@ def client(
     port: int,
     key: str,
     deadline: float,
-    out: list[tuple[str, float]],
+    out: list[tuple[str, float, float | None]],
     errors: list[str],
     interval: float = 0.0,
 ) -> None:
-    """Send orders until `deadline`, one at a time; with `interval`, at most one per interval."""
+    """Send orders until `deadline`, one at a time; with `interval`, at most one per interval.
+
+    Each created order is kept as (merchantTradeNo, seconds, Binance seconds): the floor gives
+    the last in its ``X-Binance-Ms`` header, paysvc's is read from the timeline (None here)."""
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     next_at = time.monotonic() + random.uniform(0, interval)
@@ -109,7 +119,14 @@ def client(
             continue
         elapsed = time.perf_counter() - started
         if response.status == 201:
-            out.append((json.loads(payload)["merchantTradeNo"], elapsed))
+            binance_ms = response.getheader("X-Binance-Ms")
+            out.append(
+                (
+                    json.loads(payload)["merchantTradeNo"],
+                    elapsed,
+                    float(binance_ms) / 1000 if binance_ms is not None else None,
+                )
+            )
         else:
             errors.append(str(response.status))
     conn.close()
@@ -131,10 +148,114 @@ def binance_seconds(env: dict[str, str]) -> dict[str, float]:
     return {k: v / 1000 for k, v in json.loads(out.strip().splitlines()[-1]).items()}
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of one process (Linux /proc), 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def gunicorn_pids(master: int) -> list[int]:
+    """The gunicorn master and its workers."""
+    pids = [master]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if ppid == master:
+                pids.append(int(entry.name))
+    return pids
+
+
+def gunicorn_cpu(master: int) -> dict[int, float]:
+    return {pid: cpu_seconds(pid) for pid in gunicorn_pids(master)}
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds between two readings (a worker started meanwhile counts whole)."""
+    return sum(max(0.0, v - before.get(pid, 0.0)) for pid, v in after.items())
+
+
+def measure(
+    name: str, app: str, env: dict[str, str], key: str, tmp: Path
+) -> dict[str, tuple[list[tuple[str, float, float | None]], list[str], float, float]]:
+    """Serve `app` under the benchmark's gunicorn command line and run both phases against it:
+    {phase: (orders, errors, elapsed seconds, gunicorn CPU seconds)}."""
+    port = free_port()
+    argv = [
+        sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}",
+        "--workers", WEB_WORKERS, "--threads", WEB_THREADS, "--worker-class", "gthread",
+        "--backlog", "256",
+    ]  # fmt: skip
+    phases = {}
+    with process(argv, env, tmp / f"{name}.log") as web:
+        wait_for_url(f"http://127.0.0.1:{port}/healthz")
+        # Warm up every gunicorn worker (imports, connections) outside the measurement.
+        warm: list[tuple[str, float, float | None]] = []
+        warm_errors: list[str] = []
+        run_phase(port, key, 3, 0.0, f"{name} warm-up", warm, warm_errors)
+        for phase, interval in (("saturated", 0.0), ("paced", CLIENTS / PACED_RATE)):
+            rows: list[tuple[str, float, float | None]] = []
+            errors: list[str] = []
+            cpu_before = gunicorn_cpu(web.pid)
+            elapsed = run_phase(port, key, DURATION_S, interval, f"{name} {phase}", rows, errors)
+            cpu = cpu_used(cpu_before, gunicorn_cpu(web.pid))
+            phases[phase] = (rows, errors, elapsed, cpu)
+    return phases
+
+
+def figures_of(phases, in_binance: dict[str, float]) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    out: dict[str, object] = {}
+    for phase, (rows, errs, elapsed, cpu) in phases.items():
+        spent = [b if b is not None else in_binance.get(mtn, 0.0) for mtn, _t, b in rows]
+        added = [total - b for (_m, total, _b), b in zip(rows, spent, strict=True)]
+        label = phase if phase == "saturated" else f"paced_{PACED_RATE:g}_per_s"
+        out[label] = {
+            "orders_created": len(rows),
+            "orders_per_s": round(len(rows) / elapsed, 1),
+            "errors": len(errs),
+            "error_kinds": sorted(set(errs))[:10],
+            "total_latency": summary_ms([t for _m, t, _b in rows]),
+            "binance_time": summary_ms(spent),
+            "paysvc_added_latency": summary_ms(added),
+            "gunicorn_cpu_ms_per_order": round(cpu * 1000 / max(1, len(rows)), 2),
+        }
+    return out
+
+
+def ratios(paysvc: dict[str, Any], floor: dict[str, Any]) -> dict[str, object]:
+    """paysvc over the floor: above 1 means paysvc is slower (latency, CPU) or, for orders/s,
+    below 1 that it creates fewer."""
+    out: dict[str, object] = {}
+    for phase in paysvc:
+        mine, base = paysvc[phase], floor[phase]
+
+        def ratio(a: float, b: float) -> float | None:
+            return round(a / b, 2) if b else None
+
+        out[phase] = {
+            "orders_per_s": ratio(mine["orders_per_s"], base["orders_per_s"]),
+            "added_p50": ratio(
+                mine["paysvc_added_latency"]["p50_ms"], base["paysvc_added_latency"]["p50_ms"]
+            ),
+            "added_p99": ratio(
+                mine["paysvc_added_latency"]["p99_ms"], base["paysvc_added_latency"]["p99_ms"]
+            ),
+            "gunicorn_cpu_per_order": ratio(
+                mine["gunicorn_cpu_ms_per_order"], base["gunicorn_cpu_ms_per_order"]
+            ),
+        }
+    return out
+
+
 def main() -> None:
     db_url, db_description = database_url()
     tmp = Path(tempfile.mkdtemp())
-    sandbox_port, web_port = free_port(), free_port()
+    sandbox_port = free_port()
     env = base_env(
         DJANGO_SECRET_KEY="bench-only-secret-key",  # noqa: S106 - throwaway bench value
         DATABASE_URL=db_url,
@@ -154,55 +275,41 @@ def main() -> None:
     manage(env, "migrate", "--noinput", "-v", "0")
     created = manage(env, "create_api_key", "--name", f"bench-{int(time.time())}")
     key = re.search(r"API key: (\S+)", created).group(1)  # type: ignore[union-attr]
-    sandbox_argv = [sys.executable, "-m", "sandbox", "serve"]
-    web_argv = [
-        sys.executable, "-m", "gunicorn", "paysvc.wsgi", "--bind", f"127.0.0.1:{web_port}",
-        "--workers", WEB_WORKERS, "--threads", WEB_THREADS, "--worker-class", "gthread",
-        "--backlog", "256",
-    ]  # fmt: skip
-    results: list[tuple[str, float]] = []
-    errors: list[str] = []
-    with (
-        process(sandbox_argv, env, tmp / "sandbox.log"),
-        process(web_argv, env, tmp / "web.log"),
-    ):
+    with_floor = db_url.startswith(("postgres://", "postgresql://"))
+    if with_floor:
+        from bench.orders_floor import create_table
+
+        create_table(db_url)
+    with process([sys.executable, "-m", "sandbox", "serve"], env, tmp / "sandbox.log"):
         wait_for_url(f"http://127.0.0.1:{sandbox_port}/sandbox/health")
-        wait_for_url(f"http://127.0.0.1:{web_port}/healthz")
-        # Warm up every gunicorn worker (imports, connections) outside the measurement.
-        warm: list[tuple[str, float]] = []
-        warm_deadline = time.monotonic() + 3
-        client(web_port, key, warm_deadline, warm, errors)
-        errors.clear()
-        saturated = run_phase(web_port, key, DURATION_S, 0.0, "saturated", results, errors)
-        paced_results: list[tuple[str, float]] = []
-        paced_errors: list[str] = []
-        paced = run_phase(
-            web_port, key, DURATION_S, CLIENTS / PACED_RATE, "paced", paced_results, paced_errors
+        paysvc_phases = measure("paysvc", "paysvc.wsgi", env, key, tmp)
+        floor_phases = (
+            measure("floor", "bench.orders_floor:application", env, key, tmp)
+            if (with_floor)
+            else None
         )
     in_binance = binance_seconds(env)
     figures: dict[str, object] = {
-        "what": "POST /api/v1/orders through paysvc (gunicorn) against the sandbox",
-        "target": "added p99 <= 20 ms at 50 concurrent clients",
+        "what": "POST /api/v1/orders through paysvc (gunicorn) against the sandbox, beside its "
+        "floor (bench/orders_floor.py: key lookup, INSERT, signed call, UPDATE) in the same run",
+        "target": "added p99 <= 20 ms at the paced rate; gunicorn CPU per order halved",
         "database": db_description,
         "web": f"gunicorn {WEB_WORKERS} workers x {WEB_THREADS} threads",
         "clients": CLIENTS,
+        "paced_rate_per_s": PACED_RATE,
         "duration_s_per_phase": DURATION_S,
         "cpus": os.cpu_count(),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
-    for name, rows, errs, elapsed in (
-        ("saturated", results, errors, saturated),
-        (f"paced_{PACED_RATE:g}_per_s", paced_results, paced_errors, paced),
-    ):
-        added = [total - in_binance.get(mtn, 0.0) for mtn, total in rows]
-        figures[name] = {
-            "orders_created": len(rows),
-            "orders_per_s": round(len(rows) / elapsed, 1),
-            "errors": len(errs),
-            "error_kinds": sorted(set(errs))[:10],
-            "total_latency": summary_ms([t for _, t in rows]),
-            "binance_time": summary_ms([in_binance.get(mtn, 0.0) for mtn, _ in rows]),
-            "paysvc_added_latency": summary_ms(added),
-        }
+    paysvc = figures_of(paysvc_phases, in_binance)
+    figures.update(paysvc)  # the figures as before, at the top level
+    figures["paysvc"] = paysvc
+    if floor_phases is not None:
+        floor = figures_of(floor_phases, {})
+        figures["floor"] = floor
+        figures["paysvc_over_floor"] = ratios(paysvc, floor)
+    else:
+        figures["floor"] = "not measured: the floor needs PostgreSQL"
     report("orders_create", figures)
 
 
@@ -212,7 +319,7 @@ def run_phase(
     duration: float,
     interval: float,
     label: str,
-    results: list[tuple[str, float]],
+    results: list[tuple[str, float, float | None]],
     errors: list[str],
 ) -> float:
     """Run CLIENTS threads for `duration` seconds; returns the elapsed time."""

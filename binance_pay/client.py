@@ -19,6 +19,7 @@ concurrent calls share nothing mutable but the pool (which is thread-safe in url
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -112,6 +113,14 @@ def build_session(config: ClientConfig) -> requests.Session:
     session.mount("http://", adapter)
     # Cookies would be shared mutable state between threads, and Binance needs none.
     session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+    # With trust_env, requests reads the environment again on every call (proxy variables and
+    # NO_PROXY for the URL, the CA bundle variables, ~/.netrc): a tenth of paysvc's CPU per order
+    # (bench/README.md). This client calls one host, so read the same variables once, here, with
+    # requests' own rules; ~/.netrc credentials are not used (Binance is signed per request).
+    session.proxies.update(requests.utils.get_environ_proxies(config.base_url))
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    session.verify = bundle or True
+    session.trust_env = False
     return session
 
 

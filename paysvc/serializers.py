@@ -8,9 +8,11 @@ the same wording for the generic errors.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from rest_framework import serializers
 from rest_framework.fields import empty
@@ -25,6 +27,8 @@ COMMON_MESSAGES = {
 }
 
 UNKNOWN_FIELD = "unknown field"
+
+S = TypeVar("S", bound=serializers.BaseSerializer)
 
 
 def json_type(value: Any) -> str:
@@ -117,3 +121,59 @@ def _merge(errors: dict[str, Any], more: Any) -> None:
             errors[key] = errors[key] + value
         elif key not in errors:
             errors[key] = value
+
+
+class Reused(Generic[S]):
+    """Serializer instances of one class kept for reuse, so that their field tree is built once.
+
+    DRF builds a serializer's fields on every instance: a deep copy of every declared field (and
+    of every nested serializer's), and for a ModelSerializer a walk over the model's fields.
+    For the order endpoints that was the largest share of paysvc's own CPU per request
+    (bench/README.md). A built tree holds no per-request state when used through
+    `run_validation` / `to_representation` (DRF keeps ``initial_data``, ``_validated_data``,
+    ``_errors`` and ``_data`` on the root instance only, and those are not used here), so one
+    tree can serve request after request.
+
+    Instances are never shared between threads: each thread takes one from its own free list
+    (building one when the list is empty, e.g. on re-entry) and gives it back when done. The
+    context is set for the one use and cleared after it (nothing of a request is kept).
+
+    `validated(data, context)` is ``S(data=data, context=context)`` +
+    ``is_valid(raise_exception=True)`` + ``validated_data``, with the same ValidationError;
+    `represent(obj)` is ``S(obj).data`` (as a plain dict).
+    """
+
+    def __init__(self, serializer_class: type[S]) -> None:
+        self.serializer_class = serializer_class
+        self._local = threading.local()
+
+    @contextmanager
+    def _instance(self, context: Mapping[str, Any] | None) -> Iterator[S]:
+        free: list[S] | None = getattr(self._local, "free", None)
+        if free is None:
+            free = self._local.free = []
+        serializer = free.pop() if free else self._build()
+        serializer._context = dict(context or {})
+        try:
+            yield serializer
+        finally:
+            serializer._context = {}
+            free.append(serializer)
+
+    def _build(self) -> S:
+        serializer = self.serializer_class()
+        serializer.fields  # noqa: B018 - build (and bind) the tree now, once
+        return serializer
+
+    def validated(self, data: Any, *, context: Mapping[str, Any] | None = None) -> Any:
+        """The validated data of ``data``; raises ValidationError as ``is_valid`` would."""
+        with self._instance(context) as serializer:
+            try:
+                return serializer.run_validation(data)
+            except serializers.ValidationError as exc:
+                raise serializers.ValidationError(exc.detail) from None
+
+    def represent(self, instance: Any, *, context: Mapping[str, Any] | None = None) -> Any:
+        """``serializer_class(instance).data``."""
+        with self._instance(context) as serializer:
+            return serializer.to_representation(instance)

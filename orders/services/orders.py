@@ -42,6 +42,7 @@ from orders.services.status import (
     order_status_apply,
 )
 from orders.services.timeline import order_event_record
+from paysvc import bulk
 
 logger = logging.getLogger(__name__)
 
@@ -149,7 +150,10 @@ def order_create(*, application: Any, data: dict[str, Any], actor: str) -> Order
         raise DuplicateMerchantTradeNo(
             f"merchantTradeNo {merchant_trade_no} is already used by another order"
         ) from exc
-    return order_submit(order_id=order.pk, source=EventSource.API, actor=actor, for_request=True)
+    # The row just committed is this object: order_submit need not read it again.
+    return order_submit(
+        order_id=order.pk, source=EventSource.API, actor=actor, for_request=True, stored=order
+    )
 
 
 def jsonable(value: Any) -> Any:
@@ -165,15 +169,25 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def order_submit(*, order_id: int, source: str, actor: str = "", for_request: bool) -> Order:
+def order_submit(
+    *,
+    order_id: int,
+    source: str,
+    actor: str = "",
+    for_request: bool,
+    stored: Order | None = None,
+) -> Order:
     """Create the stored order at Binance, resolving an unknown outcome by Query Order.
 
     Safe to call again for an order whose creation is pending or unknown: it queries first.
     Raises BinanceRefused (terminal; the order is ERROR or its links were lost) or
     BinanceUnavailable (the outcome is unknown, or Binance is rate limiting: resolved in the
-    background when ``for_request``).
+    background when ``for_request``). ``stored``: the order as its creator just committed it
+    (`order_create`), instead of reading the row again.
     """
-    order = Order.objects.get(pk=order_id)
+    order = (
+        stored if stored is not None and stored.pk == order_id else Order.objects.get(pk=order_id)
+    )
     if order.create_state in (CreateState.CREATED, CreateState.REJECTED, CreateState.LINKS_LOST):
         return order
     gateway = BinanceGateway(source=source, actor=actor, order=order, for_request=for_request)
@@ -263,9 +277,16 @@ def _query_after_unknown(*, order: Order, gateway: BinanceGateway, schedule: boo
 def _attach_result(*, order_id: int, result: OrderResult, gateway: BinanceGateway) -> Order:
     """Store Create Order's answer and the call in one transaction (one commit).
 
-    Status is not touched: a webhook may already have moved the order on.
+    Status is not touched: a webhook may already have moved the order on. The call's timeline
+    line and the "created" line are written by one INSERT (paysvc.bulk).
     """
     order = Order.objects.select_for_update().get(pk=order_id)
+    with bulk.deferred_writes():
+        _attach(order=order, result=result, gateway=gateway)
+    return order
+
+
+def _attach(*, order: Order, result: OrderResult, gateway: BinanceGateway) -> None:
     gateway.record_calls()
     order.create_state = CreateState.CREATED
     order.prepay_id = result.prepay_id
@@ -286,7 +307,6 @@ def _attach_result(*, order_id: int, result: OrderResult, gateway: BinanceGatewa
         actor=gateway.actor,
         summary=f"created at Binance, prepayId {result.prepay_id}",
     )
-    return order
 
 
 def _mark_rejected(*, order: Order, error: BinanceRefused, source: str, actor: str) -> None:

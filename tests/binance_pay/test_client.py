@@ -677,6 +677,35 @@ def test_session_has_no_retries_and_a_sized_pool() -> None:
     session.close()
 
 
+def test_session_reads_the_environment_once_with_requests_rules(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Proxy and CA-bundle variables apply as requests applies them, read when the session is
+    built (not again on every call)."""
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/bundle.pem")
+    session = build_session(ClientConfig(api_key=API_KEY, secret_key=SECRET))
+    assert session.proxies.get("https") == "http://proxy.example:3128"
+    assert session.verify == "/etc/ssl/bundle.pem"
+    assert session.trust_env is False
+    monkeypatch.setenv("HTTPS_PROXY", "http://other.example:3128")
+    settings = session.merge_environment_settings(
+        "https://bpay.binanceapi.com/x", {}, None, None, None
+    )
+    assert settings["proxies"].get("https") == "http://proxy.example:3128"
+    assert settings["verify"] == "/etc/ssl/bundle.pem"
+    session.close()
+
+    monkeypatch.setenv("NO_PROXY", "bpay.binanceapi.com")
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE")
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    bypassed = build_session(ClientConfig(api_key=API_KEY, secret_key=SECRET))
+    assert "https" not in bypassed.proxies
+    assert bypassed.verify is True
+    bypassed.close()
+
+
 def test_timeouts_are_passed_on_every_call(fake_binance: Any) -> None:
     seen: list[Any] = []
 

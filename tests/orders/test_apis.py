@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from clients.scopes import ORDERS_READ
@@ -86,6 +87,28 @@ def test_create_order_returns_the_binance_order_with_checkout_links(merchant, sa
     assert sandbox.order(body["merchantTradeNo"])["prepayId"] == body["prepayId"]
     timeline = merchant.get(f"/api/v1/orders/{body['merchantTradeNo']}").json()["timeline"]
     assert "binance_call" in [line["kind"] for line in timeline]
+
+
+@pytest.mark.django_db
+def test_create_order_stores_before_calling_binance_in_two_commits_and_few_statements(
+    merchant, sandbox
+):
+    """The order is committed before the call; the answer, the call's line and the "created"
+    line are one more transaction, whose two lines are one INSERT; the order is not read again
+    between the two (bench/README.md, order creation)."""
+    create(merchant)  # warm: the first request of a key may touch last_used_at
+    with CaptureQueriesContext(connection) as queries:
+        response = create(merchant)
+    assert response.status_code == 201, response.json()
+    statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
+    inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT")]
+    assert len(inserts) == 3  # the order, "stored", then the two lines of the answer
+    assert inserts[0].startswith('INSERT INTO "orders_order"')
+    assert statements.count("UPDATE") == 1
+    assert statements.count("SELECT") == 2  # the API key, the order locked for the answer
+    order = Order.objects.get(merchant_trade_no=response.json()["merchantTradeNo"])
+    kinds = list(order.events.order_by("id").values_list("kind", flat=True))
+    assert kinds == ["note", "binance_call", "note"]
 
 
 @pytest.mark.django_db
