@@ -21,6 +21,7 @@ from orders import selectors, services
 from orders.models import EventSource
 from orders.schema import operations as docs
 from orders.serializers import (
+    ORDER_REPRESENTATION,
     AccountShareSerializer,
     OrderDetailSerializer,
     OrderSerializer,
@@ -39,9 +40,9 @@ from paysvc.serializers import Reused
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
-# Order creation's serializers, their field trees built once per thread (paysvc.serializers).
+# Order creation's input serializer, its field tree built once per thread (paysvc.serializers);
+# the answer is orders.serializers.ORDER_REPRESENTATION.
 CREATE_ORDER_INPUT = Reused(CreateOrderSerializer)
-ORDER_OUTPUT = Reused(OrderSerializer)
 
 
 class OrderPagination(PageNumberPagination):
@@ -121,7 +122,7 @@ class OrderListCreateApi(MerchantApi):
             return handled.status_code, handled.data
         # A new order has no refunds yet: skip the query (the timeline is on GET).
         order._prefetched_objects_cache = {"refunds": order.refunds.none()}
-        return http.HTTP_201_CREATED, ORDER_OUTPUT.represent(order)
+        return http.HTTP_201_CREATED, ORDER_REPRESENTATION.represent(order)
 
 
 class OrderDetailApi(MerchantApi):

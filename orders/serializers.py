@@ -19,6 +19,7 @@ from orders.validation.serializers import (
     OrderShippingSerializer,
 )
 from paysvc.openapi import documented_json_field
+from paysvc.serializers import Reused
 
 
 @extend_schema_field(
@@ -145,3 +146,8 @@ class AccountShareSerializer(serializers.ModelSerializer):
             "requestId", "customerRef", "status", "qrcodeContent", "qrcodeUrl", "expireTime",
             "binanceId", "createdAt", "sharedAt",
         ]  # fmt: skip
+
+
+# The order as the API shows it, from kept serializer instances (paysvc.serializers.Reused): the
+# order endpoints and every merchant event about an order (orders.services.events) render it.
+ORDER_REPRESENTATION: Reused[OrderSerializer] = Reused(OrderSerializer)

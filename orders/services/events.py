@@ -10,7 +10,6 @@ the default URL), plus the application's webhook endpoints (notifications.servic
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -95,19 +94,12 @@ def account_share_event_emit(*, share: AccountShare) -> Event:
     )
 
 
-_serializers = threading.local()
-
-
 def order_resource(order: Order) -> dict[str, Any]:
     """The order as `GET /api/v1/orders/{merchantTradeNo}` shows it (without the timeline), as
-    plain JSON. One OrderSerializer per thread, reused: building its fields costs more than
-    representing an order with them (the webhook path emits an event per payment)."""
-    serializer = getattr(_serializers, "order", None)
-    if serializer is None:
-        from orders.serializers import OrderSerializer
+    plain JSON, from the same kept serializer instances as that endpoint."""
+    from orders.serializers import ORDER_REPRESENTATION
 
-        serializer = _serializers.order = OrderSerializer()
-    return _plain(serializer.to_representation(order))
+    return _plain(ORDER_REPRESENTATION.represent(order))
 
 
 def _plain(data: Any) -> dict[str, Any]:
