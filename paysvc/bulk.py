@@ -25,6 +25,7 @@ endpoints): the batch is one short transaction, so this is as if it had run a mo
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -154,24 +155,66 @@ def insert_rows(model: type[models.Model], objs: list[models.Model]) -> None:
     if db.vendor != "postgresql" or len(objs) == 1:
         model._default_manager.bulk_create(objs)
         return
-    meta = model._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    params = []
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="bulk_create")
-        params += [f.get_db_prep_save(f.pre_save(obj, add=True), db) for f in fields]
-    qn = db.ops.quote_name
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    # Identifiers come from the model's meta, quoted; every value is a parameter.
-    sql = (
-        f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "  # noqa: S608  # nosec B608
-        f"VALUES {', '.join([row] * len(objs))} RETURNING {qn(meta.pk.column)}"
-    )
     with db.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(_insert_sql(model, db.alias, len(objs)), _insert_params(objs, db))
         pks = [r[0] for r in cursor.fetchall()]
     # PostgreSQL returns the rows of INSERT ... VALUES in their order (bulk_create relies on it).
     for obj, pk in zip(objs, pks, strict=True):
-        obj.pk = pk
-        obj._state.adding = False
-        obj._state.db = db.alias
+        _saved(obj, pk, db.alias)
+
+
+def insert_unless_conflict(obj: models.Model, *, unique_field: str) -> bool:
+    """INSERT ``obj`` in one autocommitted statement (or within the open transaction); False,
+    with nothing written and the transaction still usable, when a row with the same
+    ``unique_field`` exists (``ON CONFLICT (...) DO NOTHING RETURNING pk``: PostgreSQL and
+    SQLite). Sets the primary key as ``save()`` would. No savepoint, no IntegrityError: the
+    webhook intake stores each delivery this way, duplicates included."""
+    model = type(obj)
+    db = connections[router.db_for_write(model)]
+    with db.cursor() as cursor:
+        cursor.execute(_insert_sql(model, db.alias, 1, unique_field), _insert_params([obj], db))
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    _saved(obj, row[0], db.alias)
+    return True
+
+
+def _fields(model: type[models.Model]) -> list[Any]:
+    return [f for f in model._meta.concrete_fields if not f.primary_key]
+
+
+def _insert_params(objs: list[models.Model], db: Any) -> list[Any]:
+    fields = _fields(type(objs[0]))
+    return [f.get_db_prep_save(f.pre_save(obj, add=True), db) for obj in objs for f in fields]
+
+
+@functools.lru_cache(maxsize=256)
+def _insert_sql(
+    model: type[models.Model], alias: str, rows: int, unique_field: str | None = None
+) -> str:
+    """``INSERT INTO t (columns) VALUES (...) x rows [ON CONFLICT (c) DO NOTHING] RETURNING pk``
+    (built once per shape: the webhook intake runs it per delivery)."""
+    meta = model._meta
+    qn = connections[alias].ops.quote_name
+    fields = _fields(model)
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    conflict = (
+        f" ON CONFLICT ({qn(meta.get_field(unique_field).column)}) DO NOTHING"
+        if unique_field
+        else ""
+    )
+    # Identifiers come from the model's meta, quoted; every value is a parameter.
+    return (
+        f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "  # noqa: S608  # nosec B608
+        f"VALUES {', '.join([row] * rows)}{conflict} RETURNING {qn(meta.pk.column)}"
+    )
+
+
+def _saved(obj: models.Model, pk: Any, alias: str) -> None:
+    """Mark ``obj`` as the stored row ``pk``, as ``save()`` leaves it."""
+    obj.pk = pk
+    obj._state.adding = False
+    obj._state.db = alias

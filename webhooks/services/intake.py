@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
 from functools import partial
 
-from django.db import connections, router, transaction
+from django.db import transaction
 
 from binance_pay import MalformedNotification, WebhookNotification
+from paysvc import bulk
 from webhooks.models import WebhookEvent
 from webhooks.publish import publish_fail_fast
 from webhooks.verification import VerifiedDelivery
@@ -76,7 +76,7 @@ def webhook_event_store(*, delivery: VerifiedDelivery) -> WebhookEvent | None:
         merchant_trade_no=_merchant_trade_no(notification),
         dedupe_key=key,
     )
-    if not _insert_unless_duplicate(event):
+    if not bulk.insert_unless_conflict(event, unique_field="dedupe_key"):
         logger.info(
             "webhook duplicate", extra={"dedupeKey": key, "bizIdStr": notification.biz_id_str}
         )
@@ -94,44 +94,6 @@ def webhook_event_store(*, delivery: VerifiedDelivery) -> WebhookEvent | None:
         },
     )
     return event
-
-
-def _insert_unless_duplicate(event: WebhookEvent) -> bool:
-    """INSERT ``event`` (autocommitted outside a transaction); False when its dedupe_key is
-    stored already. Sets the primary key as ``save()`` would."""
-    alias = router.db_for_write(WebhookEvent)
-    connection = connections[alias]
-    sql, fields = _insert_sql(connection.vendor, connection.ops.quote_name)
-    params = [field.get_db_prep_save(getattr(event, field.attname), connection) for field in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    event.pk = row[0]
-    event._state.adding = False
-    event._state.db = alias
-    return True
-
-
-_insert_sql_cache: dict[str, tuple[str, list]] = {}
-
-
-def _insert_sql(vendor: str, quote: Callable[[str], str]) -> tuple[str, list]:
-    cached = _insert_sql_cache.get(vendor)
-    if cached is None:
-        meta = WebhookEvent._meta
-        fields = [f for f in meta.concrete_fields if not f.primary_key]
-        columns = ", ".join(quote(f.column) for f in fields)
-        placeholders = ", ".join(["%s"] * len(fields))
-        dedupe = quote(meta.get_field("dedupe_key").column)
-        # Only the model's own table and column names are interpolated; values are parameters.
-        sql = (
-            f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders}) "  # noqa: S608  # nosec B608
-            f"ON CONFLICT ({dedupe}) DO NOTHING RETURNING {quote(meta.pk.column)}"
-        )
-        cached = _insert_sql_cache[vendor] = (sql, fields)
-    return cached
 
 
 def enqueue_processing(event_id: int) -> bool:
