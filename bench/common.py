@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -116,3 +117,39 @@ def bench_database(name: str) -> tuple[str, bool]:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {name}")
     return f"postgres://postgres@127.0.0.1:5432/{name}", True
+
+
+# -- CPU accounting (/proc) -----------------------------------------------------------------------
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of one process (Linux /proc), 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants."""
+    pids, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        pids.append(current)
+        for path in Path(f"/proc/{current}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                todo += [int(p) for p in path.read_text().split()]
+    return pids
+
+
+def processes_named(name: str) -> list[int]:
+    """The processes whose command name starts with ``name`` (e.g. the PostgreSQL backends)."""
+    pids = []
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        with contextlib.suppress(OSError):
+            if comm.read_text().strip().startswith(name):
+                pids.append(int(comm.parent.name))
+    return pids

@@ -35,6 +35,7 @@ from bench.common import (
     bench_database,
     free_port,
     process,
+    process_cpu,
     progress,
     report,
     summary_ms,
@@ -148,15 +149,6 @@ def binance_seconds(env: dict[str, str]) -> dict[str, float]:
     return {k: v / 1000 for k, v in json.loads(out.strip().splitlines()[-1]).items()}
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of one process (Linux /proc), 0 when it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def gunicorn_pids(master: int) -> list[int]:
     """The gunicorn master and its workers."""
     pids = [master]
@@ -172,7 +164,7 @@ def gunicorn_pids(master: int) -> list[int]:
 
 
 def gunicorn_cpu(master: int) -> dict[int, float]:
-    return {pid: cpu_seconds(pid) for pid in gunicorn_pids(master)}
+    return {pid: process_cpu(pid) for pid in gunicorn_pids(master)}
 
 
 def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:

@@ -53,6 +53,7 @@ from bench.common import (
     bench_database,
     free_port,
     process,
+    process_cpu,
     progress,
     report,
     summary_ms,
@@ -755,15 +756,6 @@ def main() -> None:
 
 
 # -- where the CPU goes ---------------------------------------------------------------------------
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU of one process (Linux /proc), 0 when it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _pids(predicate: Any) -> list[int]:
     out = []
     for entry in Path("/proc").iterdir():
@@ -790,7 +782,7 @@ class CpuMeter:
             "postgresql": self._backends,
             "redis": lambda: _pids(lambda _ppid, cmd: cmd.startswith("redis-server")),
         }
-        self.start = {k: {p: _cpu_seconds(p) for p in f()} for k, f in self.groups.items()}
+        self.start = {k: {p: process_cpu(p) for p in f()} for k, f in self.groups.items()}
         self.children = resource.getrusage(resource.RUSAGE_CHILDREN)
 
     def _backends(self) -> list[int]:
@@ -808,7 +800,7 @@ class CpuMeter:
     def _used(self, group: str) -> tuple[float, int]:
         """CPU seconds of `group` since the start: processes started since count whole; one
         that ended since is lost (counted as 0, and reported)."""
-        before, now = self.start[group], {p: _cpu_seconds(p) for p in self.groups[group]()}
+        before, now = self.start[group], {p: process_cpu(p) for p in self.groups[group]()}
         lost = sum(1 for p in before if p not in now)
         return sum(max(0.0, v - before.get(p, 0.0)) for p, v in now.items()), lost
 

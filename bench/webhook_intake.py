@@ -26,7 +26,6 @@ certificate paysvc fetches from a stub of Query Certificates served by this proc
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import http.client
 import json
@@ -53,6 +52,9 @@ from bench.common import (
     bench_database,
     free_port,
     process,
+    process_cpu,
+    process_tree,
+    processes_named,
     progress,
     report,
     summary_ms,
@@ -400,39 +402,6 @@ def read_lines(path: Path) -> list[tuple[bytes, dict[str, str]]]:
 
 # -- CPU accounting (/proc) -----------------------------------------------------------------------
 
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _proc_cpu(pid: int) -> float:
-    """utime + stime of one process, in seconds."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICK
-
-
-def _tree(pid: int) -> list[int]:
-    pids, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        pids.append(current)
-        for path in Path(f"/proc/{current}/task").glob("*/children"):
-            with contextlib.suppress(OSError):
-                todo += [int(p) for p in path.read_text().split()]
-    return pids
-
-
-def _named(name: str) -> list[int]:
-    pids = []
-    for comm in Path("/proc").glob("[0-9]*/comm"):
-        try:
-            if comm.read_text().strip().startswith(name):
-                pids.append(int(comm.parent.name))
-        except OSError:
-            pass
-    return pids
-
 
 def _machine_busy() -> tuple[float, float]:
     """(busy, total) jiffies of all CPUs since boot."""
@@ -449,9 +418,9 @@ class CpuMeter:
 
     def _sample(self) -> dict[str, float]:
         return {
-            "gunicorn": sum(_proc_cpu(p) for p in _tree(self.gunicorn_pid)),
-            "postgres": sum(_proc_cpu(p) for p in _named("postgres")),
-            "redis": sum(_proc_cpu(p) for p in _named("redis-server")),
+            "gunicorn": sum(process_cpu(p) for p in process_tree(self.gunicorn_pid)),
+            "postgres": sum(process_cpu(p) for p in processes_named("postgres")),
+            "redis": sum(process_cpu(p) for p in processes_named("redis-server")),
         }
 
     def start(self) -> None:

@@ -30,13 +30,20 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import REPO_ROOT, base_env, bench_database, process, progress, report
+from bench.common import (
+    REPO_ROOT,
+    base_env,
+    bench_database,
+    process,
+    process_cpu,
+    process_tree,
+    processes_named,
+    progress,
+    report,
+)
 from bench.webhook_intake import (
     API_KEY,
     API_SECRET,
-    _named,
-    _proc_cpu,
-    _tree,
     flush_redis,
     manage,
     shell,
@@ -104,11 +111,11 @@ print("CHECK " + json.dumps({{
 
 
 def cpu_of(pids: list[int]) -> float:
-    return sum(_proc_cpu(p) for p in pids)
+    return sum(process_cpu(p) for p in pids)
 
 
 def postgres_cpu() -> float:
-    return cpu_of(_named("postgres"))
+    return cpu_of(processes_named("postgres"))
 
 
 def seed(env: dict[str, str], label: str, *, enqueue: bool) -> list[int]:
@@ -131,12 +138,12 @@ def drain(argv: list[str], env: dict[str, str], tmp: Path, label: str) -> dict[s
         while waiting() == backlog and proc.poll() is None:
             time.sleep(0.01)
         started, pg_before = time.monotonic(), postgres_cpu()
-        worker_before = cpu_of(_tree(proc.pid))
+        worker_before = cpu_of(process_tree(proc.pid))
         while waiting() > 0 and proc.poll() is None:
             progress(backlog - waiting(), backlog, started, label)
             time.sleep(0.5)
         elapsed = time.monotonic() - started
-        worker_cpu = cpu_of(_tree(proc.pid)) - worker_before
+        worker_cpu = cpu_of(process_tree(proc.pid)) - worker_before
         pg_cpu = postgres_cpu() - pg_before
     sys.stderr.write("\n")
     return figures(backlog, elapsed, worker_cpu, pg_cpu)
