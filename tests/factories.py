@@ -147,3 +147,21 @@ class AccountShareFactory(factory.django.DjangoModelFactory):
     share_id = factory.LazyFunction(new_prepay_id)
     user_binance_id = "355421788"
     shared_at = factory.LazyFunction(timezone.now)
+
+
+def order_body(**extra: Any) -> dict[str, Any]:
+    """A valid `POST /api/v1/orders` body (v2 and v3), with `extra` fields set or replaced."""
+    body: dict[str, Any] = {
+        "env": {"terminalType": "WEB"},
+        "orderAmount": "25.17",
+        "currency": "USDT",
+        "goods": {
+            "goodsType": "02",
+            "goodsCategory": "Z000",
+            "referenceGoodsId": "sku001",
+            "goodsName": "Ice Cream",
+        },
+        "customerRef": "customer-42",
+    }
+    body.update(extra)
+    return body

@@ -27,9 +27,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from tests.conftest import SANDBOX_API_KEY, SANDBOX_SECRET
+from tests.factories import order_body
 from tests.faults.conftest import ms, paysvc_env, report
 from tests.live import REPO_ROOT, free_port, wait_until
-from tests.orders.test_apis import order_body
 from tests.soak import size
 from tests.webhooks.factories import WEBHOOK_PATH
 

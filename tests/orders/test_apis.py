@@ -17,27 +17,10 @@ from rest_framework.test import APIClient
 
 from clients.scopes import ORDERS_READ
 from orders.models import Order, OrderEvent, Refund
-from tests.factories import ApplicationFactory, api_key_factory
+from tests.factories import ApplicationFactory, api_key_factory, order_body
 from tests.live import wait_until
 
 pytestmark = [pytest.mark.live]
-
-
-def order_body(**extra: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "env": {"terminalType": "WEB"},
-        "orderAmount": "25.17",
-        "currency": "USDT",
-        "goods": {
-            "goodsType": "02",
-            "goodsCategory": "Z000",
-            "referenceGoodsId": "sku001",
-            "goodsName": "Ice Cream",
-        },
-        "customerRef": "customer-42",
-    }
-    body.update(extra)
-    return body
 
 
 def api(raw_key: str) -> APIClient:

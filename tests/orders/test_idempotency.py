@@ -27,8 +27,8 @@ from orders.services.idempotency import idempotency_records_prune, request_finge
 from orders.services.orders import binance_payload, jsonable
 from orders.validation import CreateOrderSerializer
 from paysvc.integrations import binance_client
-from tests.factories import ApplicationFactory, OrderFactory, api_key_factory
-from tests.orders.test_apis import api, order_body
+from tests.factories import ApplicationFactory, OrderFactory, api_key_factory, order_body
+from tests.orders.test_apis import api
 
 pytestmark = [pytest.mark.live]
 

@@ -24,9 +24,8 @@ import pytest
 
 from orders.models import CreateState, IdempotencyRecord, Order, OrderEvent
 from tests.conftest import SANDBOX_API_KEY, SANDBOX_SECRET, LiveSandbox
-from tests.factories import ApplicationFactory, api_key_factory
+from tests.factories import ApplicationFactory, api_key_factory, order_body
 from tests.live import child_env, free_port, running, wait_for_url, wait_until
-from tests.orders.test_apis import order_body
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 

@@ -188,7 +188,7 @@ def test_an_order_whose_creation_is_unknown_is_queried_then_created_once(
     sandbox.fault(mode="500", count=2, path=f"/{version}/order")
     client = merchant_api(version)
     trade_no = uuid.uuid4().hex
-    from tests.orders.test_apis import order_body
+    from tests.factories import order_body
 
     response = client.post("/api/v1/orders", order_body(merchantTradeNo=trade_no), format="json")
     assert response.status_code in (503, 504), response.content
@@ -207,7 +207,7 @@ def test_an_order_whose_creation_is_unknown_is_queried_then_created_once(
 @pytest_live
 def test_a_pending_create_is_left_to_its_request_then_queried_first(sandbox):
     order = OrderFactory(create_state=CreateState.PENDING, prepay_id=None, total_fee=None)
-    from tests.orders.test_apis import order_body
+    from tests.factories import order_body
 
     payload = {**order_body(), "merchantTradeNo": order.merchant_trade_no}
     payload.pop("customerRef")

@@ -10,19 +10,9 @@ from rest_framework import serializers
 
 from orders.validation import CreateOrderSerializer
 from paysvc.serializers import Reused
+from tests.factories import order_body
 
-BODY: dict[str, Any] = {
-    "env": {"terminalType": "WEB"},
-    "orderAmount": "25.17",
-    "currency": "USDT",
-    "goods": {
-        "goodsType": "02",
-        "goodsCategory": "Z000",
-        "referenceGoodsId": "sku001",
-        "goodsName": "Ice Cream",
-    },
-    "description": "an ice cream",
-}
+BODY: dict[str, Any] = order_body(description="an ice cream")
 
 
 def fresh(data: Any, api_version: str) -> tuple[bool, Any]:

@@ -183,7 +183,7 @@ def merchant_api(api_version: str = "v3") -> Any:
 
 def api_order(client: Any, **extra: Any) -> dict[str, Any]:
     """Create an order through the merchant API (so at the sandbox); returns its JSON."""
-    from tests.orders.test_apis import order_body
+    from tests.factories import order_body
 
     response = client.post("/api/v1/orders", order_body(**extra), format="json")
     assert response.status_code == 201, response.content
