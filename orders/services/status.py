@@ -33,12 +33,7 @@ def order_lock(*, merchant_trade_no: str) -> Order | None:
     """The order with `merchant_trade_no`, row-locked until the open transaction ends (with its
     application, which is not locked), or None. For callers that check an order before
     `order_status_apply_locked` in one transaction."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("order_lock needs a transaction: the lock lasts until it ends")
-    try:
-        return _locking().get(merchant_trade_no=merchant_trade_no)
-    except Order.DoesNotExist:
-        return None
+    return orders_lock(merchant_trade_nos=[merchant_trade_no]).get(merchant_trade_no)
 
 
 def orders_lock(*, merchant_trade_nos: list[str]) -> dict[str, Order]:
@@ -46,7 +41,7 @@ def orders_lock(*, merchant_trade_nos: list[str]) -> dict[str, Order]:
     exist. Locked in primary-key order, the order every multi-row lock here takes, so that two
     batches cannot deadlock."""
     if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("orders_lock needs a transaction: the locks last until it ends")
+        raise RuntimeError("locking orders needs a transaction: the locks last until it ends")
     found = _locking().filter(merchant_trade_no__in=merchant_trade_nos).order_by("pk")
     return {order.merchant_trade_no: order for order in found}
 
