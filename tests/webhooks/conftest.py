@@ -4,7 +4,12 @@ clock, a recorder in place of the broker, and posting helpers."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import os
+import shutil
+import signal
+import socket
+import subprocess
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,8 +19,9 @@ from django.test import Client
 
 from binance_pay import Certificate, TransportError
 from paysvc import clock
+from tests.live import free_port, wait_until
 from tests.webhooks.factories import WEBHOOK_PATH, Signer, meta
-from webhooks import certificates
+from webhooks import certificates, publish
 from webhooks.services import intake
 
 VECTORS = Path(__file__).resolve().parents[1] / "fixtures" / "vectors"
@@ -136,3 +142,60 @@ def post(client: Client, django_capture_on_commit_callbacks: Any) -> Callable[..
             )
 
     return _post
+
+
+# -- a private broker ----------------------------------------------------------------------------
+
+
+class PrivateRedis:
+    def __init__(self, tmp_path: Any) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._argv = [
+            shutil.which("redis-server") or "redis-server",
+            "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--dir", str(tmp_path),
+        ]  # fmt: skip
+        self._log_path = tmp_path / "redis.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with open(self._log_path, "ab") as log:
+            self.proc = subprocess.Popen(self._argv, stdout=log, stderr=subprocess.STDOUT)
+        assert wait_until(self._answers, timeout=10)
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def queued(self) -> int:
+        with socket.create_connection(("127.0.0.1", self.port), timeout=2) as sock:
+            sock.sendall(b"LLEN celery\r\n")
+            return int(sock.recv(64).strip().lstrip(b":"))
+
+    def signal(self, sig: int) -> None:
+        assert self.proc is not None
+        os.kill(self.proc.pid, sig)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture
+def private_redis(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[PrivateRedis]:
+    if shutil.which("redis-server") is None:
+        pytest.skip("needs the redis-server binary to run a private broker")
+    redis = PrivateRedis(tmp_path)
+    redis.start()
+    # CELERY_BROKER_WRITE_URL wins over the settings (and over CELERY_BROKER_URL on CI).
+    monkeypatch.setenv("CELERY_BROKER_WRITE_URL", redis.url)
+    monkeypatch.setattr(publish, "_paused_until", 0.0)
+    yield redis
+    redis.stop()

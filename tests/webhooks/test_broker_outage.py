@@ -3,19 +3,12 @@ private redis-server is the broker; it is stalled (SIGSTOP: connections hang) an
 
 from __future__ import annotations
 
-import os
-import shutil
 import signal
-import socket
-import subprocess
 import time
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from tests.factories import OrderFactory
-from tests.live import free_port, wait_until
 from tests.webhooks.factories import pay_body
 from webhooks import publish
 from webhooks.models import EventStatus, WebhookEvent
@@ -23,61 +16,8 @@ from webhooks.services import webhook_events_sweep
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db]
 
+# private_redis (tests/webhooks/conftest.py): a redis-server of this test's own.
 SUCCESS = b'{"returnCode":"SUCCESS","returnMessage":null}'
-
-
-class PrivateRedis:
-    def __init__(self, tmp_path: Any) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self._argv = [
-            shutil.which("redis-server") or "redis-server",
-            "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-            "--dir", str(tmp_path),
-        ]  # fmt: skip
-        self._log_path = tmp_path / "redis.log"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with open(self._log_path, "ab") as log:
-            self.proc = subprocess.Popen(self._argv, stdout=log, stderr=subprocess.STDOUT)
-        assert wait_until(self._answers, timeout=10)
-
-    def _answers(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
-                sock.sendall(b"PING\r\n")
-                return sock.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
-
-    def queued(self) -> int:
-        with socket.create_connection(("127.0.0.1", self.port), timeout=2) as sock:
-            sock.sendall(b"LLEN celery\r\n")
-            return int(sock.recv(64).strip().lstrip(b":"))
-
-    def signal(self, sig: int) -> None:
-        assert self.proc is not None
-        os.kill(self.proc.pid, sig)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGCONT)
-            self.proc.kill()
-            self.proc.wait()
-
-
-@pytest.fixture
-def private_redis(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[PrivateRedis]:
-    if shutil.which("redis-server") is None:
-        pytest.skip("needs the redis-server binary to run a private broker")
-    redis = PrivateRedis(tmp_path)
-    redis.start()
-    # CELERY_BROKER_WRITE_URL wins over the settings (and over CELERY_BROKER_URL on CI).
-    monkeypatch.setenv("CELERY_BROKER_WRITE_URL", redis.url)
-    monkeypatch.setattr(publish, "_paused_until", 0.0)
-    yield redis
-    redis.stop()
 
 
 def test_deliveries_are_answered_fast_and_stored_while_the_broker_hangs_or_is_down(
