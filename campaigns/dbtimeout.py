@@ -21,36 +21,28 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import connection, transaction
+
+from paysvc.dbhealth import first_query_checks_health
 
 
 def fetch_all_within(sql: str, params: Sequence[Any], *, seconds: float) -> list[tuple[Any, ...]]:
     """Rows of `sql` (with %s placeholders), or OperationalError after `seconds`.
 
-    With ``CONN_HEALTH_CHECKS``, Django checks a reused connection with its own round trip
-    (``SELECT 1``) before the first query of each request. Here the query is the check: the
-    separate one is skipped and, when the query fails on a connection that then proves dead (the
-    database restarted, a proxy dropped it), the connection is replaced and the query, a read,
-    sent once more within the same time. A query stopped by the timeout is not repeated (the
-    connection is alive).
+    On PostgreSQL the query is also the connection's health check
+    (paysvc.dbhealth.first_query_checks_health): Django's separate ``SELECT 1`` is skipped and,
+    when the query fails on a connection that then proves dead, the query, a read, is sent once
+    more on a new connection within what is left of the time. A query stopped by the timeout is
+    not repeated (the connection is alive).
     """
     deadline = time.monotonic() + seconds
     if connection.vendor == "postgresql":
-        skipped_check = (
-            connection.connection is not None
-            and connection.health_check_enabled
-            and not connection.health_check_done
-        )
-        if skipped_check:
-            connection.health_check_done = True
-        try:
-            return _postgresql(sql, params, max(1, int(seconds * 1000)))
-        except (OperationalError, InterfaceError):
-            remaining = deadline - time.monotonic()
-            if not skipped_check or remaining <= 0 or connection.is_usable():
-                raise
-        connection.close()
-        return _postgresql(sql, params, max(1, int(remaining * 1000)))
+
+        def query() -> list[tuple[Any, ...]]:
+            remaining_ms = int((deadline - time.monotonic()) * 1000)
+            return _postgresql(sql, params, max(1, remaining_ms))
+
+        return first_query_checks_health(query, may_retry=lambda: time.monotonic() < deadline)
     if connection.vendor == "sqlite":
         return _sqlite(sql, params, seconds)
     with connection.cursor() as cursor:  # other databases: the Python deadline check only

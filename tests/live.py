@@ -105,3 +105,14 @@ def celery_worker_argv(*extra: str) -> list[str]:
         "solo",
         *extra,
     ]
+
+
+def terminate_backend(pid: int) -> None:
+    """End the PostgreSQL backend ``pid`` from another connection, as a database restart (or a
+    proxy dropping an idle connection) ends a kept one."""
+    import psycopg
+
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    with psycopg.connect(**params, autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])

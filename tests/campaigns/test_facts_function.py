@@ -16,6 +16,7 @@ from campaigns.selectors import completion_statement, inline_statement
 from campaigns.services import identifier_register
 from orders.models import AccountShareStatus, OrderStatus, RefundStatus
 from tests.factories import AccountShareFactory, ApplicationFactory, OrderFactory, RefundFactory
+from tests.live import terminate_backend
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the function exists on PostgreSQL only"
@@ -75,12 +76,7 @@ def test_the_function_gives_the_statements_rows(with_shares, asked):
 def test_a_dead_connection_is_replaced_and_the_query_sent_again(settings):
     connection.ensure_connection()
     old_pid = connection.connection.info.backend_pid
-    import psycopg
-
-    params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    with psycopg.connect(**params, autocommit=True) as other:  # the database restarts, say
-        other.execute("SELECT pg_terminate_backend(%s)", [old_pid])
+    terminate_backend(old_pid)  # the database restarts, say
     connection.health_check_enabled = True
     connection.health_check_done = False  # as at the start of a request
 

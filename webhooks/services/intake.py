@@ -18,6 +18,7 @@ from django.db import transaction
 
 from binance_pay import MalformedNotification, WebhookNotification
 from paysvc import bulk
+from paysvc.dbhealth import first_query_checks_health
 from webhooks.models import WebhookEvent
 from webhooks.publish import publish_fail_fast
 from webhooks.verification import VerifiedDelivery
@@ -76,7 +77,14 @@ def webhook_event_store(*, delivery: VerifiedDelivery) -> WebhookEvent | None:
         merchant_trade_no=_merchant_trade_no(notification),
         dedupe_key=key,
     )
-    if not bulk.insert_unless_conflict(event, unique_field="dedupe_key"):
+    # The INSERT is the connection's health check (paysvc.dbhealth): no separate SELECT 1 per
+    # delivery. Run twice when the connection proved dead, it is still one event: a first try
+    # committed before the connection broke makes the second a duplicate, left to the sweeper
+    # to enqueue (webhooks.services.sweeper).
+    stored = first_query_checks_health(
+        lambda: bulk.insert_unless_conflict(event, unique_field="dedupe_key")
+    )
+    if not stored:
         logger.info(
             "webhook duplicate", extra={"dedupeKey": key, "bizIdStr": notification.biz_id_str}
         )
