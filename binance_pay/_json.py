@@ -29,6 +29,7 @@ __all__ = [
     "DuplicateKeyError",
     "JsonDepthError",
     "exceeds_depth",
+    "may_hold_unusable_text",
     "plain_decimal",
     "strict_loads",
     "text_problem",
@@ -147,6 +148,20 @@ def text_problem(value: Any, path: str = "") -> tuple[str, str] | None:
             if found:
                 return found
     return None
+
+
+def may_hold_unusable_text(text: str | bytes) -> bool:
+    """False when no string parsed from the JSON ``text`` can hold a NUL or a lone surrogate, so
+    that `text_problem` need not walk the parsed value (a scan in C; the walk is Python).
+
+    A parsed string holds only characters of ``text`` and what its escapes spell; only a
+    ``\\u`` escape spells a NUL or a surrogate. So: no ``\\u`` in ``text``, and no NUL or
+    surrogate in ``text`` itself (UTF-8 bytes, which `strict_loads` decodes strictly, cannot
+    hold a surrogate). Conservative: an escaped backslash before a ``u`` also answers True.
+    """
+    if isinstance(text, bytes | bytearray):
+        return b"\\u" in text or b"\x00" in text
+    return "\\u" in text or _string_problem(text) is not None
 
 
 def _string_problem(text: str) -> str | None:

@@ -35,7 +35,13 @@ from decimal import Decimal
 from typing import Any, Self
 
 from binance_pay._fields import FieldReader
-from binance_pay._json import DuplicateKeyError, JsonDepthError, strict_loads, text_problem
+from binance_pay._json import (
+    DuplicateKeyError,
+    JsonDepthError,
+    may_hold_unusable_text,
+    strict_loads,
+    text_problem,
+)
 from binance_pay.errors import BinancePayError, MalformedNotification
 
 __all__ = [
@@ -97,7 +103,7 @@ def _loads(text: str | bytes, where: str) -> Any:
         raise MalformedNotification("duplicate_key", where, f"key {exc.key!r}") from None
     except ValueError as exc:  # json.JSONDecodeError and number errors
         raise MalformedNotification("not_json", where, str(exc)[:120]) from None
-    found = text_problem(parsed)
+    found = text_problem(parsed) if may_hold_unusable_text(text) else None
     if found is not None:
         path, problem = found
         field = where if not path else path if where == "body" else f"{where}.{path}"
