@@ -27,6 +27,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 
 REQUEST_ID_HEADER = "X-Request-Id"
+_REQUEST_ID_META = "HTTP_" + REQUEST_ID_HEADER.upper().replace("-", "_")
 # What a caller may send as its request id (anything else is replaced by ours).
 _CALLER_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
@@ -118,7 +119,8 @@ class CorrelationIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        given = request.headers.get(REQUEST_ID_HEADER, "")
+        # From META: ``request.headers`` would build a mapping of every header first.
+        given = request.META.get(_REQUEST_ID_META, "")
         with correlated(given if _CALLER_ID.fullmatch(given) else None) as value:
             response = self.get_response(request)
         response[REQUEST_ID_HEADER] = value
