@@ -188,6 +188,7 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = "merchant notification delivery"
+        verbose_name_plural = "merchant notification deliveries"
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
         constraints = [
             models.CheckConstraint(

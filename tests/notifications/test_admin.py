@@ -89,3 +89,10 @@ def test_redeliver_needs_its_permission(client, django_user_model, delivered, re
     assert delivered.redelivery_requested_by == ""
     assert delivered.attempts == 1
     assert len(receiver.requests) == 1
+
+
+def test_the_admin_names_the_deliveries_in_plural(admin_client, delivered):
+    index = admin_client.get(reverse("admin:index")).content.decode()
+    listing = admin_client.get(LIST_URL).content.decode()
+    assert "Merchant notification deliveries" in index
+    assert "deliverys" not in index + listing
