@@ -23,6 +23,8 @@ from typing import Any
 
 from django.db import InterfaceError, OperationalError, connection, transaction
 
+from paysvc.dbhealth import health_check_taken_over, replaced_if_dead
+
 
 def fetch_all_within(sql: str, params: Sequence[Any], *, seconds: float) -> list[tuple[Any, ...]]:
     """Rows of `sql` (with %s placeholders), or OperationalError after `seconds`.
@@ -31,25 +33,18 @@ def fetch_all_within(sql: str, params: Sequence[Any], *, seconds: float) -> list
     (``SELECT 1``) before the first query of each request. Here the query is the check: the
     separate one is skipped and, when the query fails on a connection that then proves dead (the
     database restarted, a proxy dropped it), the connection is replaced and the query, a read,
-    sent once more within the same time. A query stopped by the timeout is not repeated (the
-    connection is alive).
+    sent once more within the same time (paysvc.dbhealth). A query stopped by the timeout is not
+    repeated (the connection is alive).
     """
     deadline = time.monotonic() + seconds
     if connection.vendor == "postgresql":
-        skipped_check = (
-            connection.connection is not None
-            and connection.health_check_enabled
-            and not connection.health_check_done
-        )
-        if skipped_check:
-            connection.health_check_done = True
+        taken_over = health_check_taken_over()
         try:
             return _postgresql(sql, params, max(1, int(seconds * 1000)))
         except (OperationalError, InterfaceError):
             remaining = deadline - time.monotonic()
-            if not skipped_check or remaining <= 0 or connection.is_usable():
+            if remaining <= 0 or not replaced_if_dead(taken_over):
                 raise
-        connection.close()
         return _postgresql(sql, params, max(1, int(remaining * 1000)))
     if connection.vendor == "sqlite":
         return _sqlite(sql, params, seconds)
