@@ -21,6 +21,7 @@ from orders import selectors, services
 from orders.models import EventSource
 from orders.schema import operations as docs
 from orders.serializers import (
+    KNOWN_REFUNDS,
     ORDER_REPRESENTATION,
     AccountShareSerializer,
     OrderDetailSerializer,
@@ -120,9 +121,10 @@ class OrderListCreateApi(MerchantApi):
             if handled is None:
                 raise
             return handled.status_code, handled.data
-        # A new order has no refunds yet: skip the query (the timeline is on GET).
-        order._prefetched_objects_cache = {"refunds": order.refunds.none()}
-        return http.HTTP_201_CREATED, ORDER_REPRESENTATION.represent(order)
+        # A new order has no refunds yet: no query for them (the timeline is on GET).
+        return http.HTTP_201_CREATED, ORDER_REPRESENTATION.represent(
+            order, context={KNOWN_REFUNDS: []}
+        )
 
 
 class OrderDetailApi(MerchantApi):
