@@ -55,11 +55,8 @@ class OrderPagination(PageNumberPagination):
 class OrderListCreateApi(MerchantApi):
     required_scopes = {"GET": "orders:read", "POST": "orders:write"}
 
-    def get_throttles(self) -> list[Any]:
-        throttles = super().get_throttles()
-        if self.request.method == "POST":
-            throttles.append(OrderCreateRateThrottle())
-        return throttles
+    def action_throttles(self) -> list[Any]:
+        return [OrderCreateRateThrottle()] if self.request.method == "POST" else []
 
     @docs.ORDERS_LIST
     def get(self, request: Request) -> Response:
