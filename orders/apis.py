@@ -29,7 +29,7 @@ from orders.serializers import (
     RefundSerializer,
 )
 from orders.services.idempotency import Claim, idempotent_response, request_fingerprint
-from orders.services.order_intake import order_create_for_key
+from orders.services.order_intake import order_create_for_key, order_resource_ref
 from orders.validation import (
     AccountShareRequestSerializer,
     CreateOrderSerializer,
@@ -88,6 +88,7 @@ class OrderListCreateApi(MerchantApi):
             key=key,
             fingerprint=request_fingerprint(method="POST", path=request.path, data=request.data),
             compute=lambda claim: self._create(request, claim=claim),
+            resource_ref=order_resource_ref(request.data),
         )
         response = Response(body, status=status_code)
         if replayed:
