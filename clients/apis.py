@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from clients.authentication import ApiKeyAuthentication
 from clients.permissions import HasApiKey, RequiredScopes
-from clients.throttling import ApiKeyRateThrottle
+from clients.throttling import ApiKeyRateThrottle, combined
 
 
 class MerchantApi(APIView):
@@ -24,6 +24,14 @@ class MerchantApi(APIView):
     permission_classes = [HasApiKey, RequiredScopes]
     throttle_classes = [ApiKeyRateThrottle]
     required_scopes: dict[str, str] = {}
+
+    def get_throttles(self) -> list[Any]:
+        # The general and the stricter limits of a request in one Redis round trip.
+        return combined([*super().get_throttles(), *self.action_throttles()])
+
+    def action_throttles(self) -> list[Any]:
+        """Throttles of this request's action, beyond ``throttle_classes`` (override)."""
+        return []
 
     def application(self, request: Request) -> Any:
         return request.user.application

@@ -6,10 +6,10 @@
 - `RefundRateThrottle`: refund requests (``PAYSVC_REFUND_RATE``, default ``60/min``).
 
 A view adds the stricter ones for the actions they cover (``get_throttles``), next to the general
-one. Callers are identified by their key's prefix, never by IP address, so ``X-Forwarded-For``
-plays no part. Rates are read from settings on every request (so tests and deployments can change
-them); a rate of ``None`` or ``""`` turns a throttle off. Over the limit DRF answers 429 with
-``Retry-After``.
+one; `combined` counts them all with one Redis round trip (`KeyRateThrottles`). Callers are
+identified by their key's prefix, never by IP address, so ``X-Forwarded-For`` plays no part.
+Rates are read from settings on every request (so tests and deployments can change them); a rate
+of ``None`` or ``""`` turns a throttle off. Over the limit DRF answers 429 with ``Retry-After``.
 
 Counting is paysvc.ratelimit's sliding window (one atomic counter per window and key, the
 previous window weighted by its overlap): concurrent requests in several processes cannot all slip
@@ -48,23 +48,67 @@ class ApiKeyRateThrottle(BaseThrottle):
             return None
         return parse_rate(rate, setting=self.rate_setting)
 
-    def allow_request(self, request: Request, view: Any) -> bool:
+    def limit(self, api_key: ApiKey) -> Limit | None:
+        """This throttle's limit for `api_key`, or None when it is off."""
         rate = self.get_rate()
-        api_key = request.auth
-        # Requests without a key were refused by the permissions already (throttles run last).
-        if rate is None or not isinstance(api_key, ApiKey):
-            return True
+        if rate is None:
+            return None
         limit, window = rate
-        key = f"paysvc:throttle:{self.scope}:{api_key.prefix}"
-        wait = rate_limit_hit([Limit(key, limit, window)], now=self.timer(), scope=self.scope)
-        if wait is None:
-            return True
-        self._wait = max(1.0, wait)
-        logger.info("rate limited", extra={"scope": self.scope, "prefix": api_key.prefix})
-        return False
+        return Limit(f"paysvc:throttle:{self.scope}:{api_key.prefix}", limit, window)
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        return _allow(self, [self], request)
 
     def wait(self) -> float | None:
         return self._wait
+
+
+class KeyRateThrottles(BaseThrottle):
+    """Several `ApiKeyRateThrottle` counted together, in one `rate_limit_hit`: one Redis round
+    trip for all their limits instead of one each. A request over any of the limits is refused
+    and counted against none of them (as DRF would, one throttle at a time, except that the
+    looser ones are not charged for a refused request either)."""
+
+    def __init__(self, throttles: list[ApiKeyRateThrottle]) -> None:
+        self.throttles = throttles
+        self._wait: float | None = None
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        return _allow(self, self.throttles, request)
+
+    def wait(self) -> float | None:
+        return self._wait
+
+
+def combined(throttles: list[BaseThrottle]) -> list[BaseThrottle]:
+    """``throttles`` with every `ApiKeyRateThrottle` among them counted as one
+    `KeyRateThrottles` (first, where the first of them was)."""
+    keyed = [t for t in throttles if isinstance(t, ApiKeyRateThrottle)]
+    if len(keyed) < 2:
+        return throttles
+    return [KeyRateThrottles(keyed), *(t for t in throttles if t not in keyed)]
+
+
+def _allow(
+    owner: ApiKeyRateThrottle | KeyRateThrottles,
+    throttles: list[ApiKeyRateThrottle],
+    request: Request,
+) -> bool:
+    """Count the request against the limits of ``throttles``; on a refusal set ``owner``'s wait."""
+    api_key = request.auth
+    # Requests without a key were refused by the permissions already (throttles run last).
+    if not throttles or not isinstance(api_key, ApiKey):
+        return True
+    limits = [limit for t in throttles if (limit := t.limit(api_key)) is not None]
+    if not limits:
+        return True
+    scope = "+".join(t.scope for t in throttles)
+    wait = rate_limit_hit(limits, now=throttles[0].timer(), scope=scope)
+    if wait is None:
+        return True
+    owner._wait = max(1.0, wait)
+    logger.info("rate limited", extra={"scope": scope, "prefix": api_key.prefix})
+    return False
 
 
 class OrderCreateRateThrottle(ApiKeyRateThrottle):

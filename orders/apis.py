@@ -21,6 +21,7 @@ from orders import selectors, services
 from orders.models import EventSource
 from orders.schema import operations as docs
 from orders.serializers import (
+    KNOWN_REFUNDS,
     ORDER_REPRESENTATION,
     AccountShareSerializer,
     OrderDetailSerializer,
@@ -28,7 +29,7 @@ from orders.serializers import (
     RefundSerializer,
 )
 from orders.services.idempotency import Claim, idempotent_response, request_fingerprint
-from orders.services.order_intake import order_create_for_key
+from orders.services.order_intake import order_create_for_key, order_resource_ref
 from orders.validation import (
     AccountShareRequestSerializer,
     CreateOrderSerializer,
@@ -54,11 +55,8 @@ class OrderPagination(PageNumberPagination):
 class OrderListCreateApi(MerchantApi):
     required_scopes = {"GET": "orders:read", "POST": "orders:write"}
 
-    def get_throttles(self) -> list[Any]:
-        throttles = super().get_throttles()
-        if self.request.method == "POST":
-            throttles.append(OrderCreateRateThrottle())
-        return throttles
+    def action_throttles(self) -> list[Any]:
+        return [OrderCreateRateThrottle()] if self.request.method == "POST" else []
 
     @docs.ORDERS_LIST
     def get(self, request: Request) -> Response:
@@ -90,6 +88,7 @@ class OrderListCreateApi(MerchantApi):
             key=key,
             fingerprint=request_fingerprint(method="POST", path=request.path, data=request.data),
             compute=lambda claim: self._create(request, claim=claim),
+            resource_ref=order_resource_ref(request.data),
         )
         response = Response(body, status=status_code)
         if replayed:
@@ -120,9 +119,10 @@ class OrderListCreateApi(MerchantApi):
             if handled is None:
                 raise
             return handled.status_code, handled.data
-        # A new order has no refunds yet: skip the query (the timeline is on GET).
-        order._prefetched_objects_cache = {"refunds": order.refunds.none()}
-        return http.HTTP_201_CREATED, ORDER_REPRESENTATION.represent(order)
+        # A new order has no refunds yet: no query for them (the timeline is on GET).
+        return http.HTTP_201_CREATED, ORDER_REPRESENTATION.represent(
+            order, context={KNOWN_REFUNDS: []}
+        )
 
 
 class OrderDetailApi(MerchantApi):

@@ -62,6 +62,19 @@ class RefundSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
+# Context key: the refunds of the order being rendered, when the caller knows them without a
+# query (a new or unpaid order has none). Absent: the order's own refunds are read.
+KNOWN_REFUNDS = "refunds"
+
+
+class OrderRefundsSerializer(serializers.ListSerializer):
+    """An order's refunds: those in the context under `KNOWN_REFUNDS`, else the order's."""
+
+    def get_attribute(self, instance: Order) -> object:
+        known = self.context.get(KNOWN_REFUNDS)
+        return known if known is not None else super().get_attribute(instance)
+
+
 class OrderEventSerializer(serializers.ModelSerializer):
     createdAt = serializers.DateTimeField(source="created_at")
     fromStatus = serializers.CharField(source="from_status")
@@ -105,7 +118,7 @@ class OrderSerializer(serializers.ModelSerializer):
     failureMessage = serializers.CharField(source="failure_message")
     createdAt = serializers.DateTimeField(source="created_at")
     paidAt = serializers.DateTimeField(source="paid_at", allow_null=True)
-    refunds = RefundSerializer(many=True)
+    refunds = OrderRefundsSerializer(child=RefundSerializer())
 
     class Meta:
         model = Order

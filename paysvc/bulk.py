@@ -26,7 +26,7 @@ endpoints): the batch is one short transaction, so this is as if it had run a mo
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
@@ -143,16 +143,18 @@ def update_rows(model: type[models.Model], objs: list[models.Model], fields: lis
 def insert_rows(model: type[models.Model], objs: list[models.Model]) -> None:
     """INSERT ``objs`` (new rows) in one statement and set their primary keys.
 
-    On PostgreSQL: ``INSERT ... VALUES (...), (...) RETURNING pk``. Django's ``bulk_create``
-    sends each column as an array (``UNNEST``), and psycopg quotes arrays for a client-side
-    cursor with a regular expression per element: for merchant events, whose JSON payload is
-    full of quotes, that cost more than the rest of the insert. Elsewhere ``bulk_create``.
+    On PostgreSQL: ``INSERT ... VALUES (...), (...) RETURNING pk``, the statement built once per
+    shape. Django's ``bulk_create`` sends each column as an array (``UNNEST``), and psycopg
+    quotes arrays for a client-side cursor with a regular expression per element: for merchant
+    events, whose JSON payload is full of quotes, that cost more than the rest of the insert;
+    and for one row (an order, its timeline line) compiling the INSERT costs more than sending
+    it. Elsewhere ``bulk_create``.
     Like it, fills ``auto_now_add`` fields and the foreign keys of parents saved before.
     """
     if not objs:
         return
     db = connections[router.db_for_write(model)]
-    if db.vendor != "postgresql" or len(objs) == 1:
+    if db.vendor != "postgresql":
         model._default_manager.bulk_create(objs)
         return
     for obj in objs:
@@ -163,6 +165,54 @@ def insert_rows(model: type[models.Model], objs: list[models.Model]) -> None:
     # PostgreSQL returns the rows of INSERT ... VALUES in their order (bulk_create relies on it).
     for obj, pk in zip(objs, pks, strict=True):
         _saved(obj, pk, db.alias)
+
+
+def update_returning(obj: models.Model, fields: list[str]) -> bool:
+    """UPDATE ``fields`` of the saved ``obj`` to their values on it and read the row back, in
+    one statement; False (nothing written) when the row is gone.
+
+    ``UPDATE t SET f = %s, ... WHERE pk = %s RETURNING <every column>`` (statement built once
+    per shape): every other field of ``obj`` is then what the row holds, as after a
+    ``select_for_update()`` read, and the row stays locked until the transaction ends. That is a
+    locked read and a ``save(update_fields=...)`` in one round trip, without compiling either.
+    ``auto_now`` fields are not touched: the caller sets them. Elsewhere than PostgreSQL, the
+    ORM's UPDATE and a re-read.
+    """
+    model = type(obj)
+    db = connections[router.db_for_write(model)]
+    meta = model._meta
+    written = [meta.get_field(name) for name in fields]
+    params = [f.get_db_prep_save(getattr(obj, f.attname), db) for f in written]
+    if db.vendor != "postgresql":
+        updated = model._default_manager.filter(pk=obj.pk).update(
+            **{f.attname: getattr(obj, f.attname) for f in written}
+        )
+        if updated:
+            obj.refresh_from_db()
+        return bool(updated)
+    with db.cursor() as cursor:
+        cursor.execute(
+            _update_returning_sql(model, db.alias, tuple(fields)),
+            [*params, meta.pk.get_db_prep_value(obj.pk, db)],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    values = from_db_values(meta.concrete_fields, row, db)
+    for field, value in zip(meta.concrete_fields, values, strict=True):
+        setattr(obj, field.attname, value)
+    return True
+
+
+def from_db_values(fields: Sequence[Any], row: Sequence[Any], db: Any) -> list[Any]:
+    """The values of ``fields`` as a cursor read them in ``row``, converted as the ORM converts
+    them (JSON decoded, SQLite's dates parsed): for ``Model.from_db`` or attributes."""
+    out = []
+    for field, value in zip(fields, row, strict=True):
+        for convert in (*db.ops.get_db_converters(field.cached_col), *field.get_db_converters(db)):
+            value = convert(value, field.cached_col, db)
+        out.append(value)
+    return out
 
 
 def insert_unless_conflict(obj: models.Model, *, unique_field: str) -> bool:
@@ -210,6 +260,21 @@ def _insert_sql(
     return (
         f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "  # noqa: S608  # nosec B608
         f"VALUES {', '.join([row] * rows)}{conflict} RETURNING {qn(meta.pk.column)}"
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _update_returning_sql(model: type[models.Model], alias: str, fields: tuple[str, ...]) -> str:
+    """``UPDATE t SET f = %s, ... WHERE pk = %s RETURNING <every column>`` (built once per
+    shape)."""
+    meta = model._meta
+    qn = connections[alias].ops.quote_name
+    assignments = ", ".join(f"{qn(meta.get_field(name).column)} = %s" for name in fields)
+    columns = ", ".join(qn(f.column) for f in meta.concrete_fields)
+    # Identifiers come from the model's meta, quoted; every value is a parameter.
+    return (
+        f"UPDATE {qn(meta.db_table)} SET {assignments} "  # noqa: S608  # nosec B608
+        f"WHERE {qn(meta.pk.column)} = %s RETURNING {columns}"
     )
 
 

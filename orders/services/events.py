@@ -55,12 +55,15 @@ def order_url(order: Order) -> str:
     return order.notify_url or order.application.default_notify_url
 
 
-def order_event_emit(*, event_type: str, order: Order) -> Event:
-    """Emit `event_type` about `order`, carrying the order with its refunds."""
+def order_event_emit(
+    *, event_type: str, order: Order, refunds: list[Refund] | None = None
+) -> Event:
+    """Emit `event_type` about `order`, carrying the order with its refunds (``refunds`` when
+    the caller knows them: `order_resource`)."""
     return event_emit(
         application=order.application,
         event_type=event_type,
-        data=order_resource(order),
+        data=order_resource(order, refunds=refunds),
         legacy_url=order_url(order),
         order=order,
     )
@@ -94,12 +97,15 @@ def account_share_event_emit(*, share: AccountShare) -> Event:
     )
 
 
-def order_resource(order: Order) -> dict[str, Any]:
+def order_resource(order: Order, *, refunds: list[Refund] | None = None) -> dict[str, Any]:
     """The order as `GET /api/v1/orders/{merchantTradeNo}` shows it (without the timeline), as
-    plain JSON, from the same kept serializer instances as that endpoint."""
-    from orders.serializers import ORDER_REPRESENTATION
+    plain JSON, from the same kept serializer instances as that endpoint. ``refunds``: the
+    order's refunds when the caller knows them (an unpaid order has none), saving their query;
+    None reads them."""
+    from orders.serializers import KNOWN_REFUNDS, ORDER_REPRESENTATION
 
-    return _plain(ORDER_REPRESENTATION.represent(order))
+    context = {KNOWN_REFUNDS: refunds} if refunds is not None else None
+    return _plain(ORDER_REPRESENTATION.represent(order, context=context))
 
 
 def _plain(data: Any) -> dict[str, Any]:

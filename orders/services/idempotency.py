@@ -91,14 +91,20 @@ def idempotent_response(
     key: str,
     fingerprint: str,
     compute: Callable[[Claim], tuple[int, Any]],
+    resource_ref: str = "",
 ) -> tuple[int, Any, bool]:
     """(status, body, replayed).
 
     Raises IdempotencyConflict for the same key with another body, IdempotencyInProgress while
     another request holds the key's lease. ``compute`` gets the `Claim` (``taken_over`` after a
-    dead request); an exception from it gives the lease back and propagates.
+    dead request); an exception from it gives the lease back and propagates. ``resource_ref``:
+    what the work will be about, when known before it starts; a new record is inserted holding
+    it, so ``Claim.note_resource`` with the same value writes nothing (a takeover's claim keeps
+    the record's own).
     """
-    outcome = _begin(application=application, key=key, fingerprint=fingerprint)
+    outcome = _begin(
+        application=application, key=key, fingerprint=fingerprint, resource_ref=resource_ref
+    )
     if not isinstance(outcome, Claim):
         status, body = outcome
         return status, body, True
@@ -119,7 +125,9 @@ def idempotent_response(
     return status, body, False
 
 
-def _begin(*, application: Any, key: str, fingerprint: str) -> Claim | tuple[int, Any]:
+def _begin(
+    *, application: Any, key: str, fingerprint: str, resource_ref: str = ""
+) -> Claim | tuple[int, Any]:
     """A Claim to compute, or the stored (status, body) to replay; raises the two conflicts."""
     for _attempt in range(_ATTEMPTS):
         now = timezone.now()
@@ -132,8 +140,11 @@ def _begin(*, application: Any, key: str, fingerprint: str) -> Claim | tuple[int
                     request_hash=fingerprint,
                     locked_until=now + _lease(),
                     lease_token=token,
+                    resource_ref=resource_ref,
                 )
-            return Claim(record.pk, token, record.created_at, taken_over=False)
+            return Claim(
+                record.pk, token, record.created_at, taken_over=False, resource_ref=resource_ref
+            )
         except IntegrityError:
             pass
         record = IdempotencyRecord.objects.filter(application=application, key=key).first()

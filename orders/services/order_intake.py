@@ -26,6 +26,9 @@ from orders.services.orders import (
     order_submit,
 )
 
+# Binance's limit for merchantTradeNo (docs/binance-pay.md#create-order); validation enforces it.
+MERCHANT_TRADE_NO_MAX = 32
+
 
 def order_create_for_key(
     *, application: Any, data: dict[str, Any], actor: str, claim: Claim
@@ -37,7 +40,9 @@ def order_create_for_key(
     without one, the order is created with the merchantTradeNo the dead request had fixed, so a
     late write of its order can only collide, never duplicate.
     """
-    trade_no = claim.resource_ref or data.get("merchantTradeNo") or new_merchant_trade_no()
+    # The merchant's own (validated) merchantTradeNo, else the one fixed in the claim (by its
+    # INSERT: `order_resource_ref`, or by the dead request).
+    trade_no = data.get("merchantTradeNo") or claim.resource_ref or new_merchant_trade_no()
     if claim.taken_over:
         left = _left_by_dead_request(application=application, trade_no=trade_no, claim=claim)
         if left is not None:
@@ -46,6 +51,22 @@ def order_create_for_key(
     return order_create(
         application=application, data={**data, "merchantTradeNo": trade_no}, actor=actor
     )
+
+
+def order_resource_ref(body: Any) -> str:
+    """The merchantTradeNo to fix in a new idempotency claim for the order request ``body``
+    (not validated yet), so that the claim's INSERT holds it and `order_create_for_key` needs
+    no UPDATE to note it: a new one when the body names none; the body's own when it is a
+    plausible one (validation decides; a differing validated value is noted as before); else
+    nothing."""
+    if not isinstance(body, dict):
+        return ""
+    given = body.get("merchantTradeNo")
+    if given is None:  # absent or null: paysvc makes one
+        return new_merchant_trade_no()
+    if isinstance(given, str) and 0 < len(given) <= MERCHANT_TRADE_NO_MAX:
+        return given
+    return ""
 
 
 def order_create_resume(*, order: Order, actor: str) -> Order:

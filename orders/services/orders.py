@@ -17,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from binance_pay import CreateOrderRequest, CreateOrderV3Request, OrderResult
 from clients.models import OrderApiVersion
@@ -116,8 +117,10 @@ def order_create(*, application: Any, data: dict[str, Any], actor: str) -> Order
              "currency", "fiatAmount", "fiatCurrency", "returnUrl", "cancelUrl",
              "merchantTradeNo", "webhookUrl"}  # fmt: skip
     try:
-        with transaction.atomic():
-            order = Order.objects.create(
+        # One transaction, two INSERTs from statements built once (paysvc.bulk): the order, then
+        # its first timeline line, which gets the order's new primary key at the flush.
+        with transaction.atomic(), bulk.deferred_writes() as writes:
+            order = Order(
                 application=application,
                 merchant_trade_no=merchant_trade_no,
                 customer_ref=data.get("customerRef", ""),
@@ -139,6 +142,7 @@ def order_create(*, application: Any, data: dict[str, Any], actor: str) -> Order
                 notify_url=data.get("notifyUrl", ""),
                 request_payload=jsonable(payload),
             )
+            writes.create(order)
             order_event_record(
                 order=order,
                 kind=EventKind.NOTE,
@@ -222,7 +226,7 @@ def order_submit(
                     ) from exc
                 after_unknown = True
                 continue
-            return _attach_result(order_id=order.pk, result=result, gateway=gateway)
+            return _attach_result(order=order, result=result, gateway=gateway)
     if for_request:
         _schedule_resolution(order.pk, countdown=5)
     raise BinanceUnavailable(UNKNOWN_CREATE_OUTCOME, outcome_unknown=True, retrying=True)
@@ -274,39 +278,42 @@ def _query_after_unknown(*, order: Order, gateway: BinanceGateway, schedule: boo
 
 
 @transaction.atomic
-def _attach_result(*, order_id: int, result: OrderResult, gateway: BinanceGateway) -> Order:
-    """Store Create Order's answer and the call in one transaction (one commit).
+def _attach_result(*, order: Order, result: OrderResult, gateway: BinanceGateway) -> Order:
+    """Store Create Order's answer and the call in one transaction (one commit); returns
+    ``order`` as the row is now.
 
-    Status is not touched: a webhook may already have moved the order on. The call's timeline
-    line and the "created" line are written by one INSERT (paysvc.bulk).
+    Status is not touched: a webhook may already have moved the order on. The answer's fields
+    are written by one UPDATE that locks the row and reads every column back
+    (`paysvc.bulk.update_returning`), so ``order`` shows what a webhook did meanwhile, as a
+    ``select_for_update`` read would. The call's timeline line and the "created" line are
+    written by one INSERT (paysvc.bulk).
     """
-    order = Order.objects.select_for_update().get(pk=order_id)
     with bulk.deferred_writes():
-        _attach(order=order, result=result, gateway=gateway)
+        gateway.record_calls()
+        order.create_state = CreateState.CREATED
+        order.prepay_id = result.prepay_id
+        order.total_fee = result.total_fee
+        order.checkout_url = result.checkout_url
+        order.qrcode_link = result.qrcode_link or ""
+        order.qr_content = result.qr_content or ""
+        order.deeplink = result.deeplink or ""
+        order.universal_url = result.universal_url or ""
+        order.expire_time = ms_to_datetime(result.expire_time)
+        # Fiat orders: Binance picks the crypto currency. Only this answer ever writes it, so
+        # the value in hand is the row's.
+        if not order.currency:
+            order.currency = result.currency
+        order.updated_at = timezone.now()  # not an ORM save: auto_now is not applied
+        if not bulk.update_returning(order, [*ATTACHED_FIELDS, "updated_at"]):
+            raise Order.DoesNotExist(f"order {order.pk} is gone")
+        order_event_record(
+            order=order,
+            kind=EventKind.NOTE,
+            source=gateway.source,
+            actor=gateway.actor,
+            summary=f"created at Binance, prepayId {result.prepay_id}",
+        )
     return order
-
-
-def _attach(*, order: Order, result: OrderResult, gateway: BinanceGateway) -> None:
-    gateway.record_calls()
-    order.create_state = CreateState.CREATED
-    order.prepay_id = result.prepay_id
-    order.total_fee = result.total_fee
-    order.checkout_url = result.checkout_url
-    order.qrcode_link = result.qrcode_link or ""
-    order.qr_content = result.qr_content or ""
-    order.deeplink = result.deeplink or ""
-    order.universal_url = result.universal_url or ""
-    order.expire_time = ms_to_datetime(result.expire_time)
-    if not order.currency:
-        order.currency = result.currency  # fiat orders: Binance picks the crypto currency
-    order.save(update_fields=[*ATTACHED_FIELDS, "updated_at"])
-    order_event_record(
-        order=order,
-        kind=EventKind.NOTE,
-        source=gateway.source,
-        actor=gateway.actor,
-        summary=f"created at Binance, prepayId {result.prepay_id}",
-    )
 
 
 def _mark_rejected(*, order: Order, error: BinanceRefused, source: str, actor: str) -> None:

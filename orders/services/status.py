@@ -147,18 +147,9 @@ def order_status_apply_locked(
             order.save(update_fields=[*set(update_fields), "updated_at"])
     # Merchant event, stored in this transaction and delivered after commit.
     if event_type := order_event_type(previous=initial_status, status=order.status):
-        known_empty = initial_status in OPEN_STATUSES and not hasattr(
-            order, "_prefetched_objects_cache"
-        )
-        if known_empty:
-            # An unpaid order has no refunds: the event's resource needs no query for them.
-            # Filled as prefetch_related fills it: .none() would still compile a query.
-            no_refunds = order.refunds.none()
-            no_refunds._result_cache, no_refunds._prefetch_done = [], True
-            order._prefetched_objects_cache = {"refunds": no_refunds}
-        order_event_emit(event_type=event_type, order=order)
-        if known_empty:
-            del order._prefetched_objects_cache  # the caller's later reads must query
+        # An unpaid order has no refunds: the event's resource needs no query for them.
+        no_refunds = [] if initial_status in OPEN_STATUSES else None
+        order_event_emit(event_type=event_type, order=order, refunds=no_refunds)
 
     return order
 

@@ -4,7 +4,13 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework.test import APIRequestFactory
 
-from clients.throttling import ApiKeyRateThrottle, OrderCreateRateThrottle, RefundRateThrottle
+from clients.throttling import (
+    ApiKeyRateThrottle,
+    KeyRateThrottles,
+    OrderCreateRateThrottle,
+    RefundRateThrottle,
+    combined,
+)
 from paysvc.ratelimit import parse_rate, seconds_until_allowed
 from tests.clients.views import ProbeView
 from tests.factories import api_key_factory
@@ -199,3 +205,56 @@ def test_a_bad_rate_setting_fails_loudly(settings, clock):
 )
 def test_seconds_until_allowed(kwargs, expected):
     assert seconds_until_allowed(**kwargs) == pytest.approx(expected)
+
+
+class CombinedCreateView(ProbeView):
+    """As the merchant API counts them (clients.apis.MerchantApi.get_throttles)."""
+
+    def get_throttles(self):
+        return combined([ApiKeyRateThrottle(), OrderCreateRateThrottle()])
+
+
+def test_combined_throttles_refuse_at_either_limit_with_retry_after(settings, clock):
+    settings.PAYSVC_API_RATE = "3/min"
+    settings.PAYSVC_ORDER_CREATE_RATE = "2/min"
+    _, raw_key = api_key_factory()
+
+    assert [get(raw_key, CombinedCreateView).status_code for _ in range(3)] == [200, 200, 429]
+    refused = get(raw_key, CombinedCreateView)
+    assert refused.status_code == 429 and int(refused["Retry-After"]) >= 1
+    # Refused requests were counted against neither: the general allowance has one left.
+    assert [get(raw_key, ProbeView).status_code for _ in range(2)] == [200, 429]
+
+
+def test_combined_throttles_cost_one_redis_round_trip(settings, clock, monkeypatch):
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    if not isinstance(caches["default"], RedisCache):
+        pytest.skip("the one-round-trip script is Redis's")
+    from redis.connection import Connection
+
+    settings.PAYSVC_API_RATE = "100/min"
+    settings.PAYSVC_ORDER_CREATE_RATE = "100/min"
+    _, raw_key = api_key_factory()
+    get(raw_key, CombinedCreateView)  # warm: the script is registered on first use
+    sent = []
+    original = Connection.send_packed_command
+
+    def counting(self, command, check_health=True):
+        sent.append(command)
+        return original(self, command, check_health)
+
+    monkeypatch.setattr(Connection, "send_packed_command", counting)
+
+    assert get(raw_key, CombinedCreateView).status_code == 200
+    assert len(sent) == 1
+
+
+def test_combined_leaves_a_lone_throttle_and_others_alone():
+    general, other = ApiKeyRateThrottle(), object()
+
+    assert combined([general]) == [general]
+    both = combined([general, other, OrderCreateRateThrottle()])
+    assert isinstance(both[0], KeyRateThrottles) and both[1] is other
+    assert [t.scope for t in both[0].throttles] == ["api", "order_create"]

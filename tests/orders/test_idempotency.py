@@ -397,3 +397,58 @@ def test_beat_prunes_idempotency_keys_hourly(settings):
     assert entry["schedule"] == 3600.0
     app.loader.import_default_modules()
     assert "orders.prune_idempotency_keys" in app.tasks
+
+
+# -- the merchantTradeNo fixed by the record's INSERT ---------------------------------------------
+@pytest.mark.django_db
+@pytest.mark.parametrize("own_trade_no", [False, True])
+def test_a_new_key_fixes_the_merchant_trade_no_in_its_insert_and_replays(
+    shop, sandbox, own_trade_no
+):
+    """No UPDATE notes the merchantTradeNo: the record's INSERT holds it already."""
+    from django.test.utils import CaptureQueriesContext
+
+    _application, client = shop
+    body = order_body(**({"merchantTradeNo": uuid.uuid4().hex} if own_trade_no else {}))
+
+    with CaptureQueriesContext(connection) as queries:
+        first = post(client, body, "fixed-1")
+    again = post(client, body, "fixed-1")
+
+    assert first.status_code == 201, first.json()
+    trade_no = first.json()["merchantTradeNo"]
+    if own_trade_no:
+        assert trade_no == body["merchantTradeNo"]
+    record = IdempotencyRecord.objects.get()
+    assert record.resource_ref == trade_no
+    assert not [
+        q
+        for q in queries.captured_queries
+        if q["sql"].startswith("UPDATE") and "resource_ref" in q["sql"]
+    ]
+    assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert Order.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"merchantTradeNo": "abc123"}, "abc123"),
+        ({"merchantTradeNo": "x" * 33}, ""),  # refused by validation; nothing to fix
+        ({"merchantTradeNo": ""}, ""),
+        ({"merchantTradeNo": 12}, ""),
+        (["not", "an", "object"], ""),
+    ],
+)
+def test_order_resource_ref_takes_a_plausible_own_trade_no_only(body, expected):
+    from orders.services.order_intake import order_resource_ref
+
+    assert order_resource_ref(body) == expected
+
+
+def test_order_resource_ref_makes_one_when_the_body_names_none():
+    from orders.services.order_intake import order_resource_ref
+
+    made = order_resource_ref({"merchantTradeNo": None})
+    assert len(made) == 32 and made.isalnum() and made != order_resource_ref({})

@@ -122,3 +122,43 @@ def test_insert_rows_sets_keys_timestamps_and_the_foreign_keys_of_parents_saved_
     assert not any(line._state.adding for line in lines)
     assert Event.objects.get(pk=event.pk).payload == {"quote": 'a "b" \\ c', "list": [1, "2"]}
     assert Notification.objects.get(pk=delivery.pk).event_id == event.pk
+
+
+def test_insert_rows_of_one_row_sets_its_key_and_its_childrens_foreign_key():
+    application = OrderFactory().application
+    with transaction.atomic(), bulk.deferred_writes() as writes:
+        order = Order(
+            application=application, merchant_trade_no="one-row", order_amount=Decimal("1")
+        )
+        writes.create(order)
+        line = OrderEvent(order=order, kind="note", source="api", summary="stored")
+        writes.create(line)
+
+    assert Order.objects.get(pk=order.pk).merchant_trade_no == "one-row"
+    assert OrderEvent.objects.get(pk=line.pk).order_id == order.pk
+    assert order.created_at is not None
+
+
+def test_update_returning_writes_the_fields_and_reads_the_rest_of_the_row_back():
+    order = OrderFactory(checkout_url="", payment_info=None)
+    stale = Order.objects.get(pk=order.pk)
+    Order.objects.filter(pk=order.pk).update(status="PAID", payment_info={"payerId": 7})
+    stale.checkout_url = "https://pay.example/x"
+    stale.total_fee = Decimal("25.17")
+
+    with transaction.atomic():
+        assert bulk.update_returning(stale, ["checkout_url", "total_fee"])
+
+    assert (stale.status, stale.payment_info) == ("PAID", {"payerId": 7})  # what the row holds
+    assert stale.total_fee == Decimal("25.17")
+    stored = Order.objects.get(pk=order.pk)
+    assert (stored.checkout_url, stored.status) == ("https://pay.example/x", "PAID")
+
+
+def test_update_returning_a_row_that_is_gone_writes_nothing():
+    order = OrderFactory()
+    Order.objects.filter(pk=order.pk).delete()
+    order.checkout_url = "https://pay.example/x"
+
+    assert bulk.update_returning(order, ["checkout_url"]) is False
+    assert not Order.objects.exists()

@@ -133,7 +133,7 @@ def test_a_webhook_before_create_returned_wins_and_the_create_answer_keeps_it(de
     assert (order.status, order.prepay_id) == (OrderStatus.PAID, prepay_id)
 
     _attach_result(
-        order_id=order.pk,
+        order=order,
         result=OrderResult(
             prepay_id=prepay_id,
             terminal_type="WEB",
