@@ -4,14 +4,20 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0002_events_and_endpoints'),
+        ("notifications", "0002_events_and_endpoints"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='notification',
-            options={'ordering': ['-created_at', '-id'], 'permissions': [('redeliver_notification', 'Can redeliver a merchant notification')], 'verbose_name': 'merchant notification delivery', 'verbose_name_plural': 'merchant notification deliveries'},
+            name="notification",
+            options={
+                "ordering": ["-created_at", "-id"],
+                "permissions": [
+                    ("redeliver_notification", "Can redeliver a merchant notification")
+                ],
+                "verbose_name": "merchant notification delivery",
+                "verbose_name_plural": "merchant notification deliveries",
+            },
         ),
     ]
