@@ -3,12 +3,13 @@
 from django.urls import path
 
 from campaigns import apis
+from paysvc.lean import lean
 
 app_name = "campaigns"
 urlpatterns = [
     path(
         "customers/<str:customer_ref>/identifiers",
-        apis.CustomerIdentifierListCreateApi.as_view(),
+        lean(apis.CustomerIdentifierListCreateApi.as_view()),
         name="customer-identifiers",
     ),
 ]

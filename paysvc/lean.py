@@ -13,8 +13,10 @@ CPU in Python, measured: bench/README.md), so `PaysvcWSGIHandler` runs the reque
 What is kept: every other middleware (correlation id, security headers, X-Frame-Options, common),
 so a middleware added later applies to lean views too unless it is listed as skipped; Django's
 request signals (connection age and health, ``CONN_MAX_AGE``); the same view, error handling and
-404/500 logging as any request. Only routes without converters (exact paths) can be lean; any
-other path under a lean prefix takes the normal stack to the same views.
+404/500 logging as any request. An exact route (no converters) is found in the table; a route
+with converters (``orders/<id:...>``) is resolved by the full URLconf, as any request is, and
+takes the short stack when the view it resolves to is lean. A path that resolves to no view
+takes the full stack (its 404 is the full stack's).
 
 Django's test client uses its own handler (the full stack): tests of the lean path call
 `PaysvcWSGIHandler` as a WSGI application (tests/paysvc/test_lean.py).
@@ -33,7 +35,7 @@ from django.core.handlers.base import BaseHandler
 from django.core.handlers.exception import convert_exception_to_response
 from django.core.handlers.wsgi import WSGIHandler
 from django.http import HttpRequest, HttpResponse
-from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve
 from django.urls.resolvers import ResolverMatch, RoutePattern
 from django.utils.module_loading import import_string
 
@@ -62,32 +64,48 @@ def lean(view: View) -> View:
 
 def lean_routes() -> dict[str, ResolverMatch]:
     """{path_info: the match the full URLconf gives} for every exact route of a lean view."""
+    return _walk_lean_routes()[0]
+
+
+def lean_prefixes() -> tuple[str, ...]:
+    """The literal beginnings (``/api/v1/orders/``) of lean views' routes with converters: a
+    path starting with one is resolved to see whether its view is lean."""
+    return _walk_lean_routes()[1]
+
+
+def _walk_lean_routes() -> tuple[dict[str, ResolverMatch], tuple[str, ...]]:
     found: dict[str, ResolverMatch] = {}
+    prefixes: set[str] = set()
 
     def walk(patterns: list[Any], prefix: str) -> None:
         for pattern in patterns:
             route = pattern.pattern
-            if not isinstance(route, RoutePattern) or route.converters:
-                continue  # regexes and converters: not an exact path
+            if not isinstance(route, RoutePattern):
+                continue  # a regex: the full stack
             if isinstance(pattern, URLResolver):
-                walk(pattern.url_patterns, prefix + str(route))
+                if not route.converters:
+                    walk(pattern.url_patterns, prefix + str(route))
             elif isinstance(pattern, URLPattern) and getattr(pattern.callback, LEAN_ATTRIBUTE, 0):
                 path = "/" + prefix + str(route)
+                if route.converters:
+                    prefixes.add(path[: path.index("<")])
+                    continue
                 match = resolve(path)  # what the full stack would run, earlier routes first
                 if match.func is pattern.callback:
                     found[path] = match
 
     walk(get_resolver().url_patterns, "")
-    return found
+    return found, tuple(sorted(prefixes))
 
 
 class _LeanHandler(BaseHandler):
     """``MIDDLEWARE`` minus the skipped ones around a fixed route table (sync only, as the
     WSGI handler)."""
 
-    def __init__(self, routes: dict[str, ResolverMatch]) -> None:
+    def __init__(self, routes: dict[str, ResolverMatch], prefixes: tuple[str, ...]) -> None:
         super().__init__()
         self.routes = routes
+        self.prefixes = prefixes
         skipped = set(
             getattr(settings, "PAYSVC_LEAN_SKIPPED_MIDDLEWARE", DEFAULT_SKIPPED_MIDDLEWARE)
         )
@@ -111,8 +129,19 @@ class _LeanHandler(BaseHandler):
             handler = convert_exception_to_response(instance)
         self._middleware_chain = handler
 
+    def match(self, path: str) -> ResolverMatch | None:
+        """The lean view's match for `path`, or None (the full stack serves it)."""
+        match = self.routes.get(path)
+        if match is not None or not path.startswith(self.prefixes):
+            return match
+        try:
+            match = resolve(path)  # the full stack resolves every request the same way
+        except Resolver404:
+            return None
+        return match if getattr(match.func, LEAN_ATTRIBUTE, False) else None
+
     def resolve_request(self, request: HttpRequest) -> ResolverMatch:
-        match = self.routes[request.path_info]
+        match: ResolverMatch = request.paysvc_lean_match  # type: ignore[attr-defined]
         request.resolver_match = match
         return match
 
@@ -130,12 +159,14 @@ class PaysvcWSGIHandler(WSGIHandler):
         if self._lean is None:
             with self._lean_lock:
                 if self._lean is None:
-                    self._lean = _LeanHandler(lean_routes())
+                    self._lean = _LeanHandler(*_walk_lean_routes())
         return self._lean
 
     def get_response(self, request: HttpRequest) -> HttpResponse:
         handler = self._lean_handler()
-        if request.path_info in handler.routes:
+        match = handler.match(request.path_info)
+        if match is not None:
+            request.paysvc_lean_match = match  # type: ignore[attr-defined]
             return handler.get_response(request)
         return super().get_response(request)
 

@@ -14,19 +14,31 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.http import HttpResponse
 
 from campaigns import views
-from paysvc.lean import PaysvcWSGIHandler, lean, lean_routes
+from paysvc.lean import PaysvcWSGIHandler, lean, lean_prefixes, lean_routes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def call(app: Any, path: str, query: str = "", method: str = "GET") -> tuple[str, dict, bytes]:
+def call(
+    app: Any,
+    path: str,
+    query: str = "",
+    method: str = "GET",
+    *,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+) -> tuple[str, dict, bytes]:
     environ: dict[str, Any] = {
         "PATH_INFO": path,
         "QUERY_STRING": query,
         "REQUEST_METHOD": method,
         "REMOTE_ADDR": "127.0.0.1",
-        "wsgi.input": io.BytesIO(b""),
+        "wsgi.input": io.BytesIO(body),
+        "CONTENT_LENGTH": str(len(body)),
+        "CONTENT_TYPE": "application/json",
     }
+    for name, value in (headers or {}).items():
+        environ["HTTP_" + name.upper().replace("-", "_")] = value
     setup_testing_defaults(environ)
     seen: dict[str, Any] = {}
 
@@ -34,12 +46,12 @@ def call(app: Any, path: str, query: str = "", method: str = "GET") -> tuple[str
         seen["status"], seen["headers"] = status, headers
 
     response = app(environ, start_response)
-    body = b"".join(response)
+    answer = b"".join(response)
     response.close()
-    headers: dict[str, str] = {}
+    found: dict[str, str] = {}
     for name, value in seen["headers"]:
-        headers[name] = value
-    return seen["status"], headers, body
+        found[name] = value
+    return seen["status"], found, answer
 
 
 @pytest.fixture
@@ -49,7 +61,8 @@ def apps(settings, tmp_path):
     return PaysvcWSGIHandler(), WSGIHandler()
 
 
-def test_the_web3_and_webhook_routes_are_lean_and_resolve_to_the_same_views():
+def test_the_web3_webhook_and_merchant_routes_are_lean_and_resolve_to_the_same_views():
+    from orders.apis import OrderListCreateApi
     from webhooks.views import binance_pay_webhook
 
     routes = lean_routes()
@@ -57,9 +70,14 @@ def test_the_web3_and_webhook_routes_are_lean_and_resolve_to_the_same_views():
     assert routes["/web3/v1/time"].func is views.server_time
     assert routes["/web3/v1/task/completion"].func is views.task_completion_view
     assert routes["/webhooks/binance-pay/"].func is binance_pay_webhook
+    assert routes["/api/v1/orders"].func.view_class is OrderListCreateApi
     # The catch-all under the Web3 prefix is a regex: it keeps the full stack. Nothing else is
-    # lean.
-    assert not [p for p in routes if not p.startswith(("/web3/v1/", "/webhooks/binance-pay"))]
+    # lean: not the admin, the sandbox, the health checks or the schema.
+    lean_paths = ("/web3/v1/", "/webhooks/binance-pay", "/api/v1/")
+    assert not [p for p in routes if not p.startswith(lean_paths)]
+    assert "/api/v1/orders/" in lean_prefixes()
+    assert "/api/v1/customers/" in lean_prefixes()
+    assert not [p for p in lean_prefixes() if not p.startswith("/api/v1/")]
 
 
 @pytest.mark.parametrize(
@@ -123,3 +141,71 @@ def test_only_a_csrf_exempt_view_can_be_lean():
 
     with pytest.raises(ImproperlyConfigured):
         lean(view)
+
+
+# -- the merchant API -----------------------------------------------------------------------------
+@pytest.fixture
+def merchant_key(db):
+    from tests.factories import api_key_factory
+
+    return api_key_factory()[1]
+
+
+def test_a_merchant_route_with_converters_takes_the_short_stack(apps, merchant_key, monkeypatch):
+    from orders import apis
+
+    lean_app, full_app = apps
+    seen = []
+    original = apis.OrderDetailApi.get
+
+    def spy(self, request, *args, **kwargs):
+        seen.append(hasattr(request._request, "session"))
+        return original(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(apis.OrderDetailApi, "get", spy)
+    auth = {"Authorization": f"Bearer {merchant_key}"}
+    path = "/api/v1/orders/" + "n" * 32
+
+    lean_answer = call(lean_app, path, headers=auth)
+    full_answer = call(full_app, path, headers=auth)
+
+    assert seen == [False, True]  # the lean request had no session; the full one did
+    assert lean_answer[0] == full_answer[0] == "404 Not Found"
+    assert json.loads(lean_answer[2]) == json.loads(full_answer[2])
+    assert sorted(lean_answer[1]) == sorted(full_answer[1])
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/api/v1/orders", b'{"env": {"terminalType": "NOPE"}}'),
+        ("POST", "/api/v1/orders", b"{not json"),
+        ("GET", "/api/v1/orders", b""),
+        ("GET", "/api/v1/orders", b"x"),  # a body on a GET is ignored
+        ("GET", "/api/v1/events", b""),
+        ("GET", "/api/v1/customers/c-1/identifiers", b""),
+        ("DELETE", "/api/v1/orders", b""),
+        ("GET", "/api/v1/orders/a/b/c", b""),  # resolves to no view: the full stack's 404
+    ],
+)
+def test_a_lean_merchant_answer_is_the_full_stacks_answer(apps, merchant_key, method, path, body):
+    lean_app, full_app = apps
+    auth = {"Authorization": f"Bearer {merchant_key}"}
+
+    lean_status, lean_headers, lean_body = call(lean_app, path, "", method, body=body, headers=auth)
+    full_status, full_headers, full_body = call(full_app, path, "", method, body=body, headers=auth)
+
+    assert lean_status == full_status
+    assert json.loads(lean_body) == json.loads(full_body)
+    assert sorted(lean_headers) == sorted(full_headers)
+    assert "Set-Cookie" not in lean_headers
+
+
+def test_a_merchant_request_without_a_key_is_refused_on_the_short_stack(apps):
+    lean_app, _full = apps
+
+    status, headers, body = call(lean_app, "/api/v1/orders", method="POST", body=b"{}")
+
+    assert status == "401 Unauthorized"
+    assert json.loads(body)["error"]["code"] == "not_authenticated"
+    assert headers["WWW-Authenticate"].startswith("Bearer")
