@@ -44,8 +44,8 @@ from binance_pay import (
     TransportError,
 )
 from orders.errors import BinanceNotConfigured, BinanceRefused, BinanceUnavailable
-from orders.models import Order
-from orders.services.timeline import order_events_record_calls
+from orders.models import Order, OrderEvent
+from orders.services.timeline import order_call_lines, order_events_record_calls
 from paysvc.integrations import binance_client, recording_calls
 
 T = TypeVar("T")
@@ -168,6 +168,14 @@ class BinanceGateway:
             order_events_record_calls(
                 order=self.order, calls=calls, source=self.source, actor=self.actor
             )
+
+    def take_call_lines(self) -> list[OrderEvent]:
+        """The timeline lines of the calls not recorded yet, unsaved, for the caller to write
+        with its own statement; they count as recorded from now on."""
+        calls, self._pending = self._pending, []
+        if not calls or self.order is None:
+            return []
+        return order_call_lines(order=self.order, calls=calls, source=self.source, actor=self.actor)
 
     # -- internals --------------------------------------------------------------------------------
     def _client(self) -> BinancePayClient:

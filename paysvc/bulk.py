@@ -26,6 +26,7 @@ endpoints): the batch is one short transaction, so this is as if it had run a mo
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -124,7 +125,7 @@ def update_rows(model: type[models.Model], objs: list[models.Model], fields: lis
     columns = [meta.pk, *(meta.get_field(name) for name in fields)]
     qn = db.ops.quote_name
     # Each value cast to its column's type: VALUES has no other way to know it (NULLs, jsonb).
-    row = "(" + ", ".join(f"%s::{field.db_type(db)}" for field in columns) + ")"
+    row = "(" + ", ".join(f"%s::{_value_type(field, db)}" for field in columns) + ")"
     params = [
         field.get_db_prep_save(getattr(obj, field.attname), db) for obj in objs for field in columns
     ]
@@ -167,7 +168,80 @@ def insert_rows(model: type[models.Model], objs: list[models.Model]) -> None:
         _saved(obj, pk, db.alias)
 
 
-def update_returning(obj: models.Model, fields: list[str]) -> bool:
+def insert_with_children(parent: models.Model, children: list[models.Model]) -> None:
+    """INSERT the new ``parent`` and its new ``children`` (rows whose foreign key is
+    ``parent``) as one statement, and set every primary key.
+
+    On PostgreSQL, ``WITH p AS (INSERT parent ... RETURNING pk) INSERT children ... VALUES
+    (..., (SELECT pk FROM p), ...) RETURNING pk``: one round trip, atomic by itself, so outside
+    a transaction there is no BEGIN or COMMIT to send (an order and its first timeline line:
+    four round trips become one). Inside one, it runs in a savepoint, as ``atomic()`` would,
+    so an IntegrityError leaves the outer transaction usable. Elsewhere (SQLite), a
+    transaction and ``insert_rows`` for each.
+    """
+    model = type(parent)
+    db = connections[router.db_for_write(model)]
+    if not children or db.vendor != "postgresql":
+        with transaction.atomic(using=db.alias):
+            insert_rows(model, [parent])
+            if children:
+                insert_rows(type(children[0]), children)
+        return
+    child_model = type(children[0])
+    link = _link_to(child_model, model)
+    parent._prepare_related_fields_for_save(operation_name="save")
+    params = _insert_params([parent], db)
+    for child in children:
+        params += _insert_params(child, db, skip=link)
+    sql = _insert_with_children_sql(model, child_model, db.alias, len(children))
+    if db.in_atomic_block:
+        with transaction.atomic(using=db.alias), db.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+    else:
+        with db.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+    _saved(parent, rows[0][1], db.alias)
+    for child, (pk, _parent_pk) in zip(children, rows, strict=True):
+        setattr(child, link.name, parent)  # the saved parent: its pk is the column's value
+        _saved(child, pk, db.alias)
+
+
+def _link_to(child: type[models.Model], parent: type[models.Model]) -> Any:
+    """``child``'s one foreign key to ``parent``."""
+    links = [
+        f for f in _fields(child) if f.is_relation and f.many_to_one and f.related_model is parent
+    ]
+    if len(links) != 1:
+        raise ValueError(f"{child.__name__} needs exactly one foreign key to {parent.__name__}")
+    return links[0]
+
+
+@functools.lru_cache(maxsize=32)
+def _insert_with_children_sql(
+    parent: type[models.Model], child: type[models.Model], alias: str, rows: int
+) -> str:
+    """The statement of `insert_with_children` (built once per shape)."""
+    qn = connections[alias].ops.quote_name
+    link = _link_to(child, parent)
+    parent_pk = qn(parent._meta.pk.column)
+    from_parent = f"(SELECT {parent_pk} FROM parent)"  # noqa: S608  # nosec B608
+    values = [from_parent if f is link else "%s" for f in _fields(child)]
+    row = "(" + ", ".join(values) + ")"
+    # Identifiers come from the models' meta, quoted; every value is a parameter.
+    return (
+        f"WITH parent AS ({_insert_sql(parent, alias, 1)}) "  # noqa: S608  # nosec B608
+        f"INSERT INTO {qn(child._meta.db_table)} "
+        f"({', '.join(qn(f.column) for f in _fields(child))}) "
+        f"VALUES {', '.join([row] * rows)} "
+        f"RETURNING {qn(child._meta.pk.column)}, {qn(link.column)}"
+    )
+
+
+def update_returning(
+    obj: models.Model, fields: list[str], *, inserting: Sequence[models.Model] = ()
+) -> bool:
     """UPDATE ``fields`` of the saved ``obj`` to their values on it and read the row back, in
     one statement; False (nothing written) when the row is gone.
 
@@ -177,6 +251,10 @@ def update_returning(obj: models.Model, fields: list[str]) -> bool:
     locked read and a ``save(update_fields=...)`` in one round trip, without compiling either.
     ``auto_now`` fields are not touched: the caller sets them. Elsewhere than PostgreSQL, the
     ORM's UPDATE and a re-read.
+
+    ``inserting``: new rows of one model (an order's timeline lines) INSERTed by the same
+    statement, only if the row was updated, their primary keys set: outside a transaction the
+    update and its lines are one autocommitted round trip, with no BEGIN or COMMIT to send.
     """
     model = type(obj)
     db = connections[router.db_for_write(model)]
@@ -184,24 +262,71 @@ def update_returning(obj: models.Model, fields: list[str]) -> bool:
     written = [meta.get_field(name) for name in fields]
     params = [f.get_db_prep_save(getattr(obj, f.attname), db) for f in written]
     if db.vendor != "postgresql":
-        updated = model._default_manager.filter(pk=obj.pk).update(
-            **{f.attname: getattr(obj, f.attname) for f in written}
-        )
-        if updated:
-            obj.refresh_from_db()
+        with transaction.atomic(using=db.alias):
+            updated = model._default_manager.filter(pk=obj.pk).update(
+                **{f.attname: getattr(obj, f.attname) for f in written}
+            )
+            if updated:
+                obj.refresh_from_db()
+                if inserting:
+                    insert_rows(type(inserting[0]), list(inserting))
         return bool(updated)
-    with db.cursor() as cursor:
-        cursor.execute(
-            _update_returning_sql(model, db.alias, tuple(fields)),
-            [*params, meta.pk.get_db_prep_value(obj.pk, db)],
+    params.append(meta.pk.get_db_prep_value(obj.pk, db))
+    if inserting:
+        rows = list(inserting)
+        for row_obj in rows:
+            row_obj._prepare_related_fields_for_save(operation_name="bulk_create")
+        params += _insert_params(rows, db)
+        sql = _update_returning_inserting_sql(
+            model, type(rows[0]), db.alias, tuple(fields), len(rows)
         )
+    else:
+        sql = _update_returning_sql(model, db.alias, tuple(fields))
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         return False
-    values = from_db_values(meta.concrete_fields, row, db)
-    for field, value in zip(meta.concrete_fields, values, strict=True):
+    columns = meta.concrete_fields
+    values = from_db_values(columns, row[: len(columns)], db)
+    for field, value in zip(columns, values, strict=True):
         setattr(obj, field.attname, value)
+    if inserting:
+        for row_obj, pk in zip(rows, row[len(columns)], strict=True):
+            _saved(row_obj, pk, db.alias)
     return True
+
+
+@functools.lru_cache(maxsize=32)
+def _update_returning_inserting_sql(
+    model: type[models.Model],
+    child: type[models.Model],
+    alias: str,
+    fields: tuple[str, ...],
+    rows: int,
+) -> str:
+    """``WITH updated AS (<update_returning's UPDATE>), inserted AS (INSERT INTO child SELECT
+    ... FROM (VALUES ...) WHERE EXISTS (SELECT 1 FROM updated) RETURNING pk) SELECT updated.*,
+    ARRAY(the new keys, in order) FROM updated`` (built once per shape).
+
+    The VALUES are cast to their columns' types (a VALUES list outside INSERT has no other way
+    to know them); the keys come from one sequence in the VALUES' order, so ordering them by
+    value is their rows' order.
+    """
+    db = connections[alias]
+    qn = db.ops.quote_name
+    columns = _fields(child)
+    row = "(" + ", ".join(f"%s::{_value_type(f, db)}" for f in columns) + ")"
+    pk = qn(child._meta.pk.column)
+    # Identifiers come from the models' meta, quoted; every value is a parameter.
+    return (
+        f"WITH updated AS ({_update_returning_sql(model, alias, fields)}), "  # noqa: S608  # nosec B608
+        f"inserted AS (INSERT INTO {qn(child._meta.db_table)} "
+        f"({', '.join(qn(f.column) for f in columns)}) "
+        f"SELECT * FROM (VALUES {', '.join([row] * rows)}) AS v "
+        f"WHERE EXISTS (SELECT 1 FROM updated) RETURNING {pk}) "
+        f"SELECT updated.*, ARRAY(SELECT {pk} FROM inserted ORDER BY {pk}) FROM updated"
+    )
 
 
 def from_db_values(fields: Sequence[Any], row: Sequence[Any], db: Any) -> list[Any]:
@@ -236,9 +361,12 @@ def _fields(model: type[models.Model]) -> list[Any]:
     return [f for f in model._meta.concrete_fields if not f.primary_key]
 
 
-def _insert_params(objs: list[models.Model], db: Any) -> list[Any]:
-    fields = _fields(type(objs[0]))
-    return [f.get_db_prep_save(f.pre_save(obj, add=True), db) for obj in objs for f in fields]
+def _insert_params(objs: list[models.Model] | models.Model, db: Any, skip: Any = None) -> list[Any]:
+    """The INSERT's values of ``objs`` (one or several), column by column; ``skip``: a field
+    the statement fills itself."""
+    rows = objs if isinstance(objs, list) else [objs]
+    fields = [f for f in _fields(type(rows[0])) if f is not skip]
+    return [f.get_db_prep_save(f.pre_save(obj, add=True), db) for obj in rows for f in fields]
 
 
 @functools.lru_cache(maxsize=256)
@@ -276,6 +404,14 @@ def _update_returning_sql(model: type[models.Model], alias: str, fields: tuple[s
         f"UPDATE {qn(meta.db_table)} SET {assignments} "  # noqa: S608  # nosec B608
         f"WHERE {qn(meta.pk.column)} = %s RETURNING {columns}"
     )
+
+
+def _value_type(field: Any, db: Any) -> str:
+    """The type to cast a VALUES entry of ``field`` to: its column's, without a length or a
+    precision (``varchar(255)`` -> ``varchar``). An explicit cast to ``varchar(n)`` would cut a
+    longer text silently; without the length, storing it in the column refuses it, as an
+    INSERT or UPDATE of the value itself would."""
+    return re.sub(r"\(\d+(,\s*\d+)?\)$", "", field.db_type(db))
 
 
 def _saved(obj: models.Model, pk: Any, alias: str) -> None:

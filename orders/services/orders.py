@@ -42,7 +42,7 @@ from orders.services.status import (
     order_apply_query_result,
     order_status_apply,
 )
-from orders.services.timeline import order_event_record
+from orders.services.timeline import order_event_line, order_event_record
 from paysvc import bulk
 
 logger = logging.getLogger(__name__)
@@ -116,40 +116,39 @@ def order_create(*, application: Any, data: dict[str, Any], actor: str) -> Order
     known = {"env", "goods", "goodsDetails", "description", "shipping", "buyer", "orderAmount",
              "currency", "fiatAmount", "fiatCurrency", "returnUrl", "cancelUrl",
              "merchantTradeNo", "webhookUrl"}  # fmt: skip
+    order = Order(
+        application=application,
+        merchant_trade_no=merchant_trade_no,
+        customer_ref=data.get("customerRef", ""),
+        terminal_type=data["env"]["terminalType"],
+        order_amount=data.get("orderAmount"),
+        currency=data.get("currency", ""),
+        fiat_amount=data.get("fiatAmount"),
+        fiat_currency=data.get("fiatCurrency", ""),
+        api_version=api_version,
+        goods=jsonable(items[0]),
+        goods_details=(jsonable(items) if api_version == OrderApiVersion.V3 else None),
+        description=payload.get("description", ""),
+        env=jsonable(data["env"]),
+        shipping=jsonable(data.get("shipping")),
+        buyer=jsonable(data.get("buyer")),
+        extra=jsonable({k: v for k, v in payload.items() if k not in known}),
+        return_url=data.get("returnUrl", ""),
+        cancel_url=data.get("cancelUrl", ""),
+        notify_url=data.get("notifyUrl", ""),
+        request_payload=jsonable(payload),
+    )
+    first_line = order_event_line(
+        order=order,
+        kind=EventKind.NOTE,
+        source=EventSource.API,
+        actor=actor,
+        summary="order stored; creating it at Binance",
+    )
     try:
-        # One transaction, two INSERTs from statements built once (paysvc.bulk): the order, then
-        # its first timeline line, which gets the order's new primary key at the flush.
-        with transaction.atomic(), bulk.deferred_writes() as writes:
-            order = Order(
-                application=application,
-                merchant_trade_no=merchant_trade_no,
-                customer_ref=data.get("customerRef", ""),
-                terminal_type=data["env"]["terminalType"],
-                order_amount=data.get("orderAmount"),
-                currency=data.get("currency", ""),
-                fiat_amount=data.get("fiatAmount"),
-                fiat_currency=data.get("fiatCurrency", ""),
-                api_version=api_version,
-                goods=jsonable(items[0]),
-                goods_details=(jsonable(items) if api_version == OrderApiVersion.V3 else None),
-                description=payload.get("description", ""),
-                env=jsonable(data["env"]),
-                shipping=jsonable(data.get("shipping")),
-                buyer=jsonable(data.get("buyer")),
-                extra=jsonable({k: v for k, v in payload.items() if k not in known}),
-                return_url=data.get("returnUrl", ""),
-                cancel_url=data.get("cancelUrl", ""),
-                notify_url=data.get("notifyUrl", ""),
-                request_payload=jsonable(payload),
-            )
-            writes.create(order)
-            order_event_record(
-                order=order,
-                kind=EventKind.NOTE,
-                source=EventSource.API,
-                actor=actor,
-                summary="order stored; creating it at Binance",
-            )
+        # The order and its first timeline line: one autocommitted statement built once
+        # (paysvc.bulk.insert_with_children), no BEGIN and COMMIT round trips.
+        bulk.insert_with_children(order, [first_line])
     except IntegrityError as exc:
         raise DuplicateMerchantTradeNo(
             f"merchantTradeNo {merchant_trade_no} is already used by another order"
@@ -277,42 +276,42 @@ def _query_after_unknown(*, order: Order, gateway: BinanceGateway, schedule: boo
     raise BinanceRefused(LINKS_LOST_MESSAGE, code="links_lost", name="LINKS_LOST")
 
 
-@transaction.atomic
 def _attach_result(*, order: Order, result: OrderResult, gateway: BinanceGateway) -> Order:
-    """Store Create Order's answer and the call in one transaction (one commit); returns
+    """Store Create Order's answer and the call in one statement (one commit); returns
     ``order`` as the row is now.
 
     Status is not touched: a webhook may already have moved the order on. The answer's fields
-    are written by one UPDATE that locks the row and reads every column back
-    (`paysvc.bulk.update_returning`), so ``order`` shows what a webhook did meanwhile, as a
-    ``select_for_update`` read would. The call's timeline line and the "created" line are
-    written by one INSERT (paysvc.bulk).
+    are written by one UPDATE that locks the row and reads every column back, and the call's
+    timeline line and the "created" line are INSERTed by the same statement
+    (`paysvc.bulk.update_returning` with ``inserting``), so ``order`` shows what a webhook did
+    meanwhile, as a ``select_for_update`` read would, in one round trip with no BEGIN or COMMIT.
     """
-    with bulk.deferred_writes():
-        gateway.record_calls()
-        order.create_state = CreateState.CREATED
-        order.prepay_id = result.prepay_id
-        order.total_fee = result.total_fee
-        order.checkout_url = result.checkout_url
-        order.qrcode_link = result.qrcode_link or ""
-        order.qr_content = result.qr_content or ""
-        order.deeplink = result.deeplink or ""
-        order.universal_url = result.universal_url or ""
-        order.expire_time = ms_to_datetime(result.expire_time)
-        # Fiat orders: Binance picks the crypto currency. Only this answer ever writes it, so
-        # the value in hand is the row's.
-        if not order.currency:
-            order.currency = result.currency
-        order.updated_at = timezone.now()  # not an ORM save: auto_now is not applied
-        if not bulk.update_returning(order, [*ATTACHED_FIELDS, "updated_at"]):
-            raise Order.DoesNotExist(f"order {order.pk} is gone")
-        order_event_record(
+    lines = gateway.take_call_lines()
+    order.create_state = CreateState.CREATED
+    order.prepay_id = result.prepay_id
+    order.total_fee = result.total_fee
+    order.checkout_url = result.checkout_url
+    order.qrcode_link = result.qrcode_link or ""
+    order.qr_content = result.qr_content or ""
+    order.deeplink = result.deeplink or ""
+    order.universal_url = result.universal_url or ""
+    order.expire_time = ms_to_datetime(result.expire_time)
+    # Fiat orders: Binance picks the crypto currency. Only this answer ever writes it, so the
+    # value in hand is the row's.
+    if not order.currency:
+        order.currency = result.currency
+    order.updated_at = timezone.now()  # not an ORM save: auto_now is not applied
+    lines.append(
+        order_event_line(
             order=order,
             kind=EventKind.NOTE,
             source=gateway.source,
             actor=gateway.actor,
             summary=f"created at Binance, prepayId {result.prepay_id}",
         )
+    )
+    if not bulk.update_returning(order, [*ATTACHED_FIELDS, "updated_at"], inserting=lines):
+        raise Order.DoesNotExist(f"order {order.pk} is gone")
     return order
 
 

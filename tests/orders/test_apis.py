@@ -8,6 +8,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.core.cache import cache
@@ -72,28 +73,42 @@ def test_create_order_returns_the_binance_order_with_checkout_links(merchant, sa
     assert "binance_call" in [line["kind"] for line in timeline]
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # as in production: no test transaction around it
 def test_create_order_stores_before_calling_binance_in_two_commits_and_few_statements(
     merchant, sandbox
 ):
-    """The order is committed before the call; the answer, the call's line and the "created"
-    line are one more transaction, whose two lines are one INSERT; the order is not read again
-    between the two, and the answer is one UPDATE that locks the row and reads it back
-    (bench/README.md, order creation)."""
+    """The order and its "stored" line are one statement, committed before the call; the
+    answer, the call's line and the "created" line are one more: an UPDATE that locks the row
+    and reads it back, and an INSERT of the two lines; the order is not read again between the
+    two (bench/README.md, order creation)."""
     create(merchant)  # warm: the first request of a key may touch last_used_at
-    with CaptureQueriesContext(connection) as queries:
+    transactions = []
+    set_autocommit = connection.set_autocommit
+
+    def spy(autocommit, **kwargs):
+        transactions.append(autocommit)  # False: a transaction begins (atomic's outermost)
+        return set_autocommit(autocommit, **kwargs)
+
+    with (
+        mock.patch.object(connection, "set_autocommit", spy),
+        CaptureQueriesContext(connection) as queries,
+    ):
         response = create(merchant)
     assert response.status_code == 201, response.json()
+    assert transactions == []
     statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
-    inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT")]
-    assert len(inserts) == 3  # the order, "stored", then the two lines of the answer
-    assert inserts[0].startswith('INSERT INTO "orders_order"')
-    updates = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
-    assert len(updates) == 1 and " RETURNING " in updates[0]
+    writes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith(("INSERT", "WITH"))]
+    assert len(writes) == 2  # the order with "stored", then the answer with its two lines
+    assert writes[0].startswith('WITH parent AS (INSERT INTO "orders_order"')
+    assert ') INSERT INTO "orders_orderevent"' in writes[0]
+    assert writes[1].startswith('WITH updated AS (UPDATE "orders_order" SET')
+    assert 'inserted AS (INSERT INTO "orders_orderevent"' in writes[1]
     assert statements.count("SELECT") == 1  # the API key
+    assert len(statements) == 3  # and no BEGIN, SAVEPOINT or COMMIT: each is autocommitted
     order = Order.objects.get(merchant_trade_no=response.json()["merchantTradeNo"])
     kinds = list(order.events.order_by("id").values_list("kind", flat=True))
     assert kinds == ["note", "binance_call", "note"]
+    assert order.events.order_by("id")[0].summary == "order stored; creating it at Binance"
 
 
 @pytest.mark.django_db

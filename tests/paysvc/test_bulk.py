@@ -162,3 +162,75 @@ def test_update_returning_a_row_that_is_gone_writes_nothing():
 
     assert bulk.update_returning(order, ["checkout_url"]) is False
     assert not Order.objects.exists()
+
+
+# -- insert_with_children: a parent and its children in one statement ----------------------------
+def _order_and_lines(application, trade_no: str, summaries: list[str]):
+    order = Order(application=application, merchant_trade_no=trade_no, order_amount=Decimal("1"))
+    lines = [OrderEvent(order=order, kind="note", source="api", summary=s) for s in summaries]
+    return order, lines
+
+
+@pytest.mark.django_db(transaction=True)
+def test_insert_with_children_is_one_autocommitted_statement():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    application = OrderFactory().application
+    order, lines = _order_and_lines(application, "with-children", ["stored", "second"])
+
+    with CaptureQueriesContext(connection) as queries:
+        bulk.insert_with_children(order, lines)
+
+    assert len(queries.captured_queries) == 1  # no BEGIN or COMMIT either: autocommitted
+    assert queries.captured_queries[0]["sql"].startswith(
+        'WITH parent AS (INSERT INTO "orders_order"'
+    )
+    assert not connection.in_atomic_block
+    stored = Order.objects.get(merchant_trade_no="with-children")
+    assert stored.pk == order.pk and order.created_at is not None
+    assert not order._state.adding and not any(line._state.adding for line in lines)
+    assert [(e.pk, e.summary) for e in stored.events.order_by("id")] == [
+        (lines[0].pk, "stored"),
+        (lines[1].pk, "second"),
+    ]
+    assert all(line.order_id == order.pk and line.created_at for line in lines)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_insert_with_children_stores_nothing_when_a_child_is_refused():
+    from django.db import DataError
+
+    application = OrderFactory().application
+    order, lines = _order_and_lines(application, "child-refused", ["fine", "x" * 300])
+
+    with pytest.raises(DataError):  # summary is at most 255 characters
+        bulk.insert_with_children(order, lines)
+
+    assert not Order.objects.filter(merchant_trade_no="child-refused").exists()
+    assert not OrderEvent.objects.filter(summary="fine").exists()
+
+
+def test_insert_with_children_in_a_transaction_leaves_it_usable_after_a_duplicate():
+    from django.db import IntegrityError
+
+    application = OrderFactory().application
+    first, first_lines = _order_and_lines(application, "duplicate", ["first"])
+    second, second_lines = _order_and_lines(application, "duplicate", ["second"])
+    with transaction.atomic():
+        bulk.insert_with_children(first, first_lines)
+        with pytest.raises(IntegrityError):
+            bulk.insert_with_children(second, second_lines)
+        assert Order.objects.filter(merchant_trade_no="duplicate").count() == 1  # still usable
+
+    assert list(OrderEvent.objects.filter(order=first).values_list("summary", flat=True)) == [
+        "first"
+    ]
+
+
+def test_insert_with_children_needs_one_foreign_key_to_the_parent():
+    application = OrderFactory().application
+    order = Order(application=application, merchant_trade_no="no-link", order_amount=Decimal("1"))
+
+    with pytest.raises(ValueError, match="exactly one foreign key"):
+        bulk.insert_with_children(order, [OrderFactory.build()])
