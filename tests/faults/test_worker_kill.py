@@ -79,7 +79,7 @@ def test_a_pool_process_killed_mid_task_is_redelivered_at_once_and_applied_once(
         and len(killed) < size(15, 60)
         and processed_count() < n - 50
     ):
-        children = worker.children()
+        children = _pool_processes(worker)
         assert children, processes.tail()
         victim = random.choice(children)
         os.kill(victim, signal.SIGKILL)
@@ -201,3 +201,12 @@ def test_the_whole_worker_killed_mid_task_is_recovered_by_the_sweeper_and_applie
     assert OrderEvent.objects.filter(kind="status_change").count() == transitions
     # Final events are skipped before being claimed: the old messages claimed nothing.
     assert sum(WebhookEvent.objects.values_list("attempts", flat=True)) == attempts
+
+
+def _pool_processes(worker, timeout: float = 30.0) -> list[int]:
+    """The worker's pool processes, waiting for one if there is none: the main process replaces
+    a killed one, and under load that can take longer than the pause between kills."""
+    deadline = time.monotonic() + timeout
+    while not (children := worker.children()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return children

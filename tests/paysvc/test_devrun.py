@@ -147,7 +147,12 @@ def test_make_run_prints_the_banner_last_and_sigint_to_make_stops_every_process(
         demo_loop(env, output.read_text())
 
         make.send_signal(signal.SIGINT)  # to make's pid only, not its process group
-        make.wait(timeout=60)
+        try:
+            make.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            alive = sorted(pid for pid in processes if _alive(pid))
+            pytest.fail(f"make run still running 60 s after SIGINT; alive: {alive}\n"
+                        + output.read_text()[-5000:])  # fmt: skip
     finally:
         if make.poll() is None:
             os.killpg(make.pid, signal.SIGKILL)
