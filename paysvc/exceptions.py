@@ -10,7 +10,7 @@ Every error answered by the merchant API has this body (docs/architecture.md#api
   ``not_authenticated``, ``authentication_failed``, ``permission_denied``, ``not_found``,
   ``method_not_allowed``, ``not_acceptable``, ``unsupported_media_type``, ``payload_too_large``,
   ``throttled``, ``conflict``, ``request_in_progress``, ``upstream_error`` /
-  ``upstream_unavailable`` / ``upstream_timeout``, ``server_error``;
+  ``upstream_unavailable`` / ``upstream_timeout``, ``database_unavailable``, ``server_error``;
 - ``message`` is a sentence for humans;
 - ``fields`` (validation errors only) maps dotted paths (``goods.goodsName``,
   ``shipping.shippingAddress.region``, list items as ``orderTags.0``) to messages;
@@ -24,17 +24,21 @@ domain error (`ServiceError`, e.g. orders.errors) names its own answer through
 unhandled exceptions) get the same shape from `paysvc.api_errors`.
 """
 
+import logging
 from collections.abc import Mapping
 from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
+
+logger = logging.getLogger(__name__)
 
 # DRF's code for a ValidationError is "invalid"; the API's is "validation_error".
 _CODE_RENAMES = {"invalid": "validation_error"}
@@ -95,9 +99,23 @@ def error_response_for(exc: Exception, context: Mapping[str, Any]) -> Response |
 def api_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | None:
     """DRF ``EXCEPTION_HANDLER``: every API error answered with the one error body.
 
-    See `error_response_for`. A None return makes DRF re-raise, and Django's 500 handler answers.
+    See `error_response_for`; besides, a database that cannot be reached or failed the
+    statement's connection (``OperationalError``, ``InterfaceError``) answers **503
+    ``database_unavailable``** with ``Retry-After``: the request may succeed when retried, which
+    a 500 does not tell the caller. It is not part of `error_response_for`, so an idempotent
+    create never stores it as its answer (the retry computes the real one). A None return makes
+    DRF re-raise, and Django's 500 handler answers.
     """
+    if isinstance(exc, OperationalError | InterfaceError):
+        # The driver's message names host and port, never the password; the caller gets none.
+        logger.error("database unavailable: %s", _first_line(exc))
+        exc = DatabaseUnavailable()
     return error_response_for(exc, context)
+
+
+def _first_line(exc: Exception) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def error_payload(exc: exceptions.APIException) -> dict[str, Any]:
@@ -177,6 +195,16 @@ class ApiConflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with the current state of the resource."
     default_code = "conflict"
+
+
+class DatabaseUnavailable(exceptions.APIException):
+    """503: the database could not be reached or dropped the connection; retry after ``wait``
+    seconds. Nothing is answered as done that was not committed."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The service's database is unavailable; retry the request shortly."
+    default_code = "database_unavailable"
+    wait = 5
 
 
 class PayloadTooLarge(exceptions.APIException):

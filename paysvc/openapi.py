@@ -49,6 +49,7 @@ ERROR_CODES = (
     "upstream_error",
     "upstream_unavailable",
     "upstream_timeout",
+    "database_unavailable",
     "server_error",
 )
 
@@ -71,7 +72,8 @@ class ErrorDetailSerializer(serializers.Serializer):
         required=False,
         min_value=0,
         help_text="Seconds to wait before trying again; the same value as the `Retry-After` "
-        "header (429, 409 `request_in_progress`, and 503 when known).",
+        "header (429, 409 `request_in_progress`, 503 `database_unavailable`, and 503 "
+        "`upstream_unavailable` when known).",
     )
     requiredScopes = serializers.ListField(
         child=serializers.CharField(),

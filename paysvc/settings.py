@@ -387,6 +387,7 @@ to messages.
 | 502 | `upstream_error` | Binance answered with an error (`binanceCode`) |
 | 503 | `upstream_unavailable` | Binance unreachable or rate limiting; `Retry-After` when known |
 | 504 | `upstream_timeout` | Binance did not answer in time |
+| 503 | `database_unavailable` | paysvc's database unreachable: resend after `Retry-After` |
 
 502/503/504 bodies say what happened and what paysvc does next: `outcome` is `unknown` when the
 request may have taken effect at Binance and `failed` when it certainly did not; `retrying: true`

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -63,6 +64,16 @@ def _http(method: str, url: str, body: Any = None, headers: dict[str, str] | Non
     )
     with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
         return response.status, json.loads(response.read() or b"null")
+
+
+def _answer(method: str, url: str, headers: dict[str, str]) -> tuple[int, str | None, str]:
+    """(status, Retry-After, error code) of a request answered with an error."""
+    try:
+        status, _ = _http(method, url, None, headers)
+    except urllib.error.HTTPError as exc:
+        body = json.loads(exc.read() or b"null")
+        return exc.code, exc.headers.get("Retry-After"), body["error"]["code"]
+    return status, None, ""
 
 
 def _manage(env: dict[str, str], *args: str) -> str:
@@ -147,6 +158,8 @@ def test_database_down_no_200_without_storage_and_nothing_lost_after_recovery(
     time.sleep(DOWN_AT)
     pg.stop("immediate")
     down_ms = time.time_ns() // 1_000_000
+    # The merchant API on the same kept connections: a 503 to retry, not a 500.
+    api_while_down = _answer("GET", f"{web}/api/v1/orders/{trade_nos[0]}", auth)
     time.sleep(DOWN_FOR)
     up_ms = time.time_ns() // 1_000_000
     pg.start()
@@ -237,6 +250,7 @@ def test_database_down_no_200_without_storage_and_nothing_lost_after_recovery(
             "orders_paid_twice": sum(1 for n in paid_transitions.values() if n > 1),
         },
     )
+    assert api_while_down == (503, "5", "database_unavailable"), processes.tail()
     assert finished, processes.tail()
     assert processed, (events, processes.tail())
     assert len(while_down) >= size(20, 1000), "too few deliveries fell in the outage"

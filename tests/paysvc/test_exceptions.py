@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponse
 from django.test import Client
 from django.urls import path
@@ -77,6 +78,11 @@ class OrderProbe(APIView):
             "service": DjangoValidationError("Application shop is inactive."),
             "unauthenticated": NotAuthenticated(),
             "crash": RuntimeError("psk_live_secret connection string"),
+            "database": OperationalError(
+                'connection failed: connection to server at "10.0.0.9", port 5432 failed: '
+                "Connection refused\n\tIs the server running on that host?"
+            ),
+            "connection": InterfaceError("connection already closed"),
         }
         if case in errors:
             raise errors[case]
@@ -282,6 +288,36 @@ def test_an_unhandled_exception_in_an_api_view_is_a_bare_500(api):
     assert error["code"] == "server_error"
     assert "psk_live" not in response.content.decode()
     assert "RuntimeError" not in response.content.decode()
+
+
+@urls
+@pytest.mark.parametrize("case", ["database", "connection"])
+def test_a_database_that_cannot_be_reached_is_503_with_retry_after(api, case, caplog):
+    with caplog.at_level("ERROR", logger="paysvc.exceptions"):
+        response = api.get(f"/api/v1/probe/{case}")
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    error = error_of(response)
+    assert error["code"] == "database_unavailable"
+    assert error["retryAfter"] == 5
+    assert "10.0.0.9" not in response.content.decode()  # the driver's message stays in the log
+    assert [r.getMessage() for r in caplog.records if r.name == "paysvc.exceptions"] == [
+        "database unavailable: "
+        + (
+            'connection failed: connection to server at "10.0.0.9", port 5432 failed: '
+            "Connection refused"
+            if case == "database"
+            else "connection already closed"
+        )
+    ]
+
+
+def test_a_database_error_is_not_a_replayable_answer():
+    """An idempotent create stores what `error_response_for` gives: never the outage."""
+    request = factory.post("/api/v1/orders")
+
+    assert error_response_for(OperationalError("server closed"), {"request": request}) is None
 
 
 # --- Django-level errors under /api/ --------------------------------------------------------
