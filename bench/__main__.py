@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"== bench {name} FAILED; going on with the others", file=sys.stderr, flush=True)
     print_summary([name for name in names if name not in failed])
     if failed:
-        print(f"make bench: failed: {' '.join(failed)}", file=sys.stderr)
+        print(f"bench: failed: {' '.join(failed)}", file=sys.stderr)
         return 1
     return 0
 

@@ -16,7 +16,7 @@ def test_several_benchmarks_run_each_in_its_own_process_and_a_failure_is_reporte
 
     monkeypatch.setattr(bench_main.subprocess, "run", fake_run)
     monkeypatch.setattr(bench_main, "print_summary", summarised.append)
-    monkeypatch.setattr(bench_main, "run_one", lambda name: (_ for _ in ()).throw(AssertionError))
+    monkeypatch.setattr(bench_main, "run_one", None)  # nothing runs in this process
 
     status = bench_main.main(["orders", "web3", "admin"])
 
